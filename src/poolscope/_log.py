@@ -1,0 +1,168 @@
+"""Raw, append-only logs: the only thing the recording hot path touches.
+
+A recorded pool owns one :class:`PoolLog`. Each worker thread appends to its own
+:class:`WorkerLog`; each thread that calls into the pool (the caller, the result
+handler running callbacks) appends to its own :class:`ThreadLog`. Objects such as
+``Task`` are built from these arrays only when someone asks (see ``_build.py``).
+
+Example:
+    >>> log = PoolLog(clock=lambda: 0)
+    >>> pos = log.thread_log().begin(CLOSE, -1)
+    >>> log.thread_log().end(pos, OK)
+    >>> list(log.thread_log().records)
+    [269, -1, 0, 0]
+
+Thread safety: every array has exactly one writer (its own thread), and each record
+is written with one ``array.extend`` call, which runs in C without releasing the GIL,
+so a reader copying an array (``records[:]``, also one C call) sees whole records,
+except possibly the last, which the reader treats as "in progress". No lock is
+taken, so workers never contend with each other or with the caller.
+(On a free-threaded build this reasoning does not hold; see README.)
+"""
+
+from __future__ import annotations
+
+import threading
+from array import array
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+Clock = Callable[[], int]  # nanoseconds, monotonic
+
+# Codes of ThreadLog records ``(code | status << 8, job, t0, t1)``.
+# Submissions: the index is the call's name in CALLS.
+CALLS = (
+    "apply",
+    "apply_async",
+    "map",
+    "map_async",
+    "imap",
+    "imap_unordered",
+    "starmap",
+    "starmap_async",
+)
+APPLY, APPLY_ASYNC, MAP, MAP_ASYNC, IMAP, IMAP_UNORDERED, STARMAP, STARMAP_ASYNC = range(8)
+BLOCKING = frozenset({APPLY, MAP, STARMAP})
+# Waits, callbacks and pool events.
+GET, WAIT, NEXT, CALLBACK, ERROR_CALLBACK, CLOSE, TERMINATE, JOIN, EXIT = range(8, 17)
+KINDS = CALLS + (
+    "get",
+    "wait",
+    "next",
+    "callback",
+    "error_callback",
+    "close",
+    "terminate",
+    "join",
+    "exit",
+)
+
+# Status, stored in the high bits of the code once the call has returned.
+PENDING, OK, RAISED, TIMEOUT, STOP = range(5)
+STATUSES = (None, "ok", "raised", "timeout", "stop")
+
+# A WorkerLog record is ``job, i, n, t0`` followed by one timestamp per item run.
+# n > 0: the task runs n items (n = chunk length, 1 for apply and imap(chunksize=1)).
+# n == INPUT_ERROR: the pool's stand-in task that re-raises an exception the input
+# iterable raised (CPython's ``_helper_reraises_exception``); it has one timestamp.
+INPUT_ERROR = -1
+
+
+def describe(exc: BaseException) -> str:
+    """``"ValueError: bad item"``; never raises, even for a broken ``__str__``.
+
+    >>> describe(KeyError("k"))
+    "KeyError: 'k'"
+    """
+    name = type(exc).__qualname__
+    try:
+        text = str(exc)
+    except Exception:  # a failing __str__ must not break the worker loop
+        text = "<exception str() failed>"
+    return f"{name}: {text}" if text else name
+
+
+@dataclass
+class ThreadLog:
+    """Records of one thread's calls into one pool (caller, result handler, ...)."""
+
+    name: str
+    clock: Clock
+    records: array = field(default_factory=lambda: array("q"))
+
+    def add(self, code: int, job: int, t0: int, t1: int = -1) -> int:
+        """Append a record and return its position, for :meth:`end`."""
+        records = self.records
+        records.extend((code, job, t0, t1))
+        return len(records) - 4
+
+    def begin(self, code: int, job: int) -> int:
+        """Start a record that :meth:`end` completes; ``t1 == -1`` means "still in it"."""
+        return self.add(code, job, self.clock())
+
+    def end(self, pos: int, status: int) -> None:
+        # Only the owning thread writes here, so the position is still its record.
+        records = self.records
+        records[pos + 3] = self.clock()
+        records[pos] |= status << 8
+
+
+@dataclass
+class WorkerLog:
+    """What one worker thread ran; written only by that worker."""
+
+    lane: int
+    name: str
+    started: int
+    records: array = field(default_factory=lambda: array("q"))
+    # (job, i, position of the failing item in the task, "Type: message", is_base)
+    failures: list[tuple[int, int, int, str, bool]] = field(default_factory=list)
+    init_started: int | None = None
+    init_finished: int | None = None
+    init_error: str | None = None
+    exited: int | None = None
+
+
+@dataclass
+class PoolLog:
+    """Everything recorded about one pool. Holds no reference to the pool itself,
+    so recording never keeps a pool alive (its ResourceWarning still fires)."""
+
+    clock: Clock
+    kind: str = "ThreadPool"
+    size: int | None = None
+    created: tuple[int, int] | None = None  # constructor called, returned
+    creator: str = ""
+    # Set to False when the last recording that watches this pool stops: from then on
+    # the pool runs unrecorded (one attribute check per task).
+    on: bool = True
+    watchers: int = 0
+    workers: list[WorkerLog] = field(default_factory=list)
+    threads: dict[int, ThreadLog] = field(default_factory=dict)
+    # job -> [length or None, chunksize]; map-family calls and imap/imap_unordered.
+    calls: dict[int, list[int | None]] = field(default_factory=dict)
+    # Guards only the creation of new per-thread logs and lanes (rare, never per task).
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    # Per-thread cache of thread_log(): a threading.local lookup is cheaper than
+    # get_ident() plus a dict lookup, and this runs on every submit and get().
+    _tls: threading.local = field(default_factory=threading.local, repr=False)
+
+    def thread_log(self) -> ThreadLog:
+        """The calling thread's own log for this pool, created on first use."""
+        try:
+            return self._tls.log
+        except AttributeError:
+            pass
+        with self._lock:
+            log = self.threads.setdefault(
+                threading.get_ident(), ThreadLog(threading.current_thread().name, self.clock))
+        self._tls.log = log
+        return log
+
+    def new_worker(self) -> WorkerLog:
+        """Register the calling thread as a worker and give it the next lane."""
+        with self._lock:
+            log = WorkerLog(len(self.workers), threading.current_thread().name, self.clock())
+            self.workers.append(log)
+        return log

@@ -1,0 +1,522 @@
+"""A recorded ThreadPool: the stdlib class with timing added at its own hooks.
+
+What differs from a plain ``multiprocessing.pool.ThreadPool`` (and nothing else):
+- ``type(pool)`` is a generated subclass (``isinstance(pool, ThreadPool)`` holds and
+  ``repr(pool)`` is the stdlib's), and results are subclasses of the stdlib's
+  ``ApplyResult``/``MapResult``/``IMapIterator``/``IMapUnorderedIterator``;
+- tracebacks of task, callback and ``get()`` exceptions show one poolscope frame more.
+Results and their order, the exception objects, ``multiprocessing.TimeoutError``,
+callbacks and their thread, thread names, close/terminate/join and ``with`` all behave
+as in the stdlib: ``tests/test_faithful.py`` runs one behaviour suite against both.
+
+How: workers run :func:`make_worker`'s copy of CPython's ``worker`` loop with a clock
+read around each task (and each item of a chunk), instead of wrapping each task in one
+more Python function, which measured 1.2x slower on trivial tasks because the extra
+frame is amplified by GIL hand-offs. The caller-side methods are CPython's own
+(3.11-3.13 are identical here) with a record appended before each task is queued, so a
+worker never meets a job the caller has not logged.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from multiprocessing import TimeoutError as PoolTimeoutError
+from multiprocessing import pool as mp_pool
+from typing import Any
+
+from . import _log
+from ._log import OK, RAISED, STOP, TIMEOUT, PoolLog, describe
+
+_mapstar = mp_pool.mapstar
+_starmapstar = mp_pool.starmapstar
+_reraise = mp_pool._helper_reraises_exception
+_starmap = itertools.starmap
+_islice = itertools.islice
+
+
+def make_worker(plog: PoolLog):
+    """CPython's ``multiprocessing.pool.worker`` for threads, timing each task.
+
+    Named ``worker`` so that thread names stay ``Thread-N (worker)``.
+    """
+    clock = plog.clock
+
+    def worker(inqueue, outqueue, initializer=None, initargs=(), maxtasks=None,
+               wrap_exception=False):
+        # ThreadPool always passes maxtasks=None and wrap_exception=False.
+        put = outqueue.put
+        get = inqueue.get
+        wlog = plog.new_worker()
+        if initializer is not None:
+            wlog.init_started = clock()
+            try:
+                initializer(*initargs)
+            except BaseException as e:  # the worker dies, as in the stdlib
+                wlog.init_error = describe(e)
+                raise
+            finally:
+                wlog.init_finished = clock()
+        records = wlog.records
+        extend = records.extend
+        append = records.append
+        fail = wlog.failures.append
+        try:
+            while True:
+                try:
+                    task = get()
+                except (EOFError, OSError):
+                    break
+                if task is None:  # sentinel from close()/terminate()
+                    break
+                job, i, func, args, kwds = task
+                if not plog.on:  # recording over: run exactly as the stdlib does
+                    try:
+                        result = (True, func(*args, **kwds))
+                    except Exception as e:
+                        result = (False, e)
+                else:
+                    if func is _mapstar or func is _starmapstar:
+                        n = len(args[0][1])  # a chunk of a map()-family call
+                    else:
+                        n = _log.INPUT_ERROR if func is _reraise else 1
+                    extend((job, i, n, clock()))
+                    if n > 1:
+                        fn, chunk = args[0]
+                        out: list[Any] = []
+                        try:  # the very map()/starmap() the stdlib runs: same errors
+                            items = map(fn, chunk) if func is _mapstar else _starmap(fn, chunk)
+                            _run_chunk(items, n, out, extend, clock)
+                            result = (True, out)
+                        except Exception as e:
+                            fail((job, i, len(out), describe(e), False))
+                            result = (False, e)
+                        except BaseException as e:  # SystemExit etc. kill the worker
+                            fail((job, i, len(out), describe(e), True))
+                            raise
+                    else:  # one item: an apply, an imap item, a chunk of one
+                        try:
+                            result = (True, func(*args, **kwds))
+                            append(clock())
+                        except Exception as e:
+                            append(clock())
+                            fail((job, i, 0, describe(e), False))
+                            result = (False, e)
+                        except BaseException as e:
+                            append(clock())
+                            fail((job, i, 0, describe(e), True))
+                            raise
+                try:
+                    put((job, i, result))
+                except Exception as e:
+                    wrapped = mp_pool.MaybeEncodingError(e, result[1])
+                    put((job, i, (False, wrapped)))
+                task = job = result = func = args = kwds = None
+        finally:
+            wlog.exited = clock()
+
+    return worker
+
+
+# Items of a chunk are timed one by one while they take FAST_NS or more; faster ones
+# are run in groups of up to MAX_GROUP items between two clock reads. A clock read
+# (~80 ns here) costs more than a trivial item (~30 ns): timing each one measured 5x
+# slower; grouping keeps map() with the default chunksize within 2x. A group's items
+# share its measured span evenly (Task.measured is False for them).
+FAST_NS = 10_000
+MAX_GROUP = 64
+
+
+def _run_chunk(items, n: int, out: list, extend, clock) -> None:
+    """Run ``items`` into ``out``, logging ``stamp`` after a timed item and
+    ``-count, stamp`` after a group. On an exception the items so far, including the
+    failing one, get their stamp before it propagates."""
+    step, done = 1, 0
+    last = None
+    add = out.extend
+    while done < n:
+        try:
+            add(_islice(items, step))
+        except BaseException:
+            got = len(out) - done + 1  # the failing item ran too
+            extend((clock(),) if got == 1 else (-got, clock()))
+            raise
+        now = clock()
+        got = len(out) - done
+        extend((now,) if got == 1 else (-got, now))
+        done += got
+        if last is not None and now - last < FAST_NS * got:
+            step = min(step * 2, MAX_GROUP, n - done) or 1
+        else:
+            step = 1
+        last = now
+
+
+def _counted(iterable, entry: list[int | None]):
+    """Yield from ``iterable`` (in the pool's task-handler thread, which pulls it) and
+    store how many items were pulled in ``entry[0]`` once it ends or is dropped.
+    An exception from the iterable passes through unchanged."""
+    n = 0
+    try:
+        for n, x in enumerate(iterable, 1):  # noqa: B007 (n is read in finally)
+            yield x
+    finally:
+        entry[0] = n
+
+
+def _timed_callback(plog: PoolLog, code: int, job: int, fn):
+    """Wrap a callback so its run (in the result-handler thread) is logged."""
+
+    def callback(value):
+        if not plog.on:
+            return fn(value)
+        log = plog.thread_log()
+        pos = log.begin(code, job)
+        try:
+            fn(value)
+        except BaseException:
+            log.end(pos, RAISED)
+            raise  # kills the result handler, exactly as in the stdlib
+        log.end(pos, OK)
+
+    return callback
+
+
+class _TimedResult:
+    """``get``/``wait`` that log when the caller waited, and how it ended."""
+
+    _poolscope: PoolLog
+    _job: int
+    _event: threading.Event
+
+    def wait(self, timeout=None):
+        plog = self._poolscope
+        if not plog.on:
+            return super().wait(timeout)  # type: ignore[misc]
+        log = plog.thread_log()
+        pos = log.begin(_log.WAIT, self._job)
+        status = RAISED
+        try:
+            self._event.wait(timeout)
+            status = OK if self._event.is_set() else TIMEOUT
+        finally:
+            log.end(pos, status)
+
+    def get(self, timeout=None):
+        plog = self._poolscope
+        if not plog.on:
+            return super().get(timeout)  # type: ignore[misc]
+        clock = plog.clock
+        t0 = clock()
+        if self._event.is_set():  # the common case: one clock read, one record
+            plog.thread_log().records.extend(
+                (_log.GET | ((OK if self._success else RAISED) << 8), self._job, t0, t0))
+            if self._success:
+                return self._value
+            raise self._value
+        log = plog.thread_log()
+        pos = log.add(_log.GET, self._job, t0)
+        status = RAISED
+        try:
+            value = plain_get(self, timeout)
+            status = OK
+            return value
+        except PoolTimeoutError:
+            status = TIMEOUT
+            raise
+        finally:
+            log.end(pos, status)
+
+
+def plain_get(result, timeout=None):
+    """The body of ``ApplyResult.get`` without logging (for apply/map's own wait)."""
+    result._event.wait(timeout)
+    if not result._event.is_set():
+        raise PoolTimeoutError
+    if result._success:
+        return result._value
+    raise result._value
+
+
+class RecordedApplyResult(_TimedResult, mp_pool.ApplyResult):
+    pass
+
+
+class RecordedMapResult(_TimedResult, mp_pool.MapResult):
+    pass
+
+
+class _TimedIMap:
+    _poolscope: PoolLog
+    _job: int
+
+    def next(self, timeout=None):
+        plog = self._poolscope
+        if not plog.on:
+            return super().next(timeout)  # type: ignore[misc]
+        log = plog.thread_log()
+        pos = log.begin(_log.NEXT, self._job)
+        status = RAISED
+        try:
+            value = super().next(timeout)  # type: ignore[misc]
+            status = OK
+            return value
+        except StopIteration:
+            status = STOP
+            raise
+        except PoolTimeoutError:
+            status = TIMEOUT
+            raise
+        finally:
+            log.end(pos, status)
+
+    __next__ = next
+
+
+class RecordedIMapIterator(_TimedIMap, mp_pool.IMapIterator):
+    pass
+
+
+class RecordedIMapUnorderedIterator(_TimedIMap, mp_pool.IMapUnorderedIterator):
+    pass
+
+
+class RecordedPool:
+    """Mixin placed before ``ThreadPool`` (or a user's subclass of it) in the MRO.
+
+    The instance gets ``_poolscope`` (its :class:`PoolLog`) before ``__init__``.
+    """
+
+    _poolscope: PoolLog
+    _poolscope_base: type
+
+    def __repr__(self):
+        # The stdlib's repr (it appears in ResourceWarning), naming the user's class.
+        cls = self._poolscope_base
+        return (f"<{cls.__module__}.{cls.__qualname__} state={self._state} "  # type: ignore[attr-defined]
+                f"pool_size={len(self._pool)}>")  # type: ignore[attr-defined]
+
+    # -- submitting ---------------------------------------------------------------
+    def _submitted(self, code: int, result, t0: int) -> int:
+        result._poolscope = self._poolscope
+        return self._poolscope.thread_log().add(
+            code, result._job, t0, -1 if code in _log.BLOCKING else t0)
+
+    def _wrap(self, code: int, job: int, fn):
+        return None if fn is None else _timed_callback(self._poolscope, code, job, fn)
+
+    def _apply_async(self, code, func, args, kwds, callback, error_callback):
+        t0 = self._poolscope.clock()
+        self._check_running()  # type: ignore[attr-defined]
+        result = RecordedApplyResult(self, None, None)
+        result._callback = self._wrap(_log.CALLBACK, result._job, callback)
+        result._error_callback = self._wrap(_log.ERROR_CALLBACK, result._job, error_callback)
+        pos = self._submitted(code, result, t0)
+        self._taskqueue.put(([(result._job, 0, func, args, kwds)], None))  # type: ignore[attr-defined]
+        return result, pos
+
+    def _map_async_as(self, code, func, iterable, mapper, chunksize=None, callback=None,
+                      error_callback=None):
+        t0 = self._poolscope.clock()
+        self._check_running()  # type: ignore[attr-defined]
+        if not hasattr(iterable, "__len__"):
+            iterable = list(iterable)
+        if chunksize is None:
+            chunksize, extra = divmod(len(iterable), len(self._pool) * 4)  # type: ignore[attr-defined]
+            if extra:
+                chunksize += 1
+        if len(iterable) == 0:
+            chunksize = 0
+        task_batches = mp_pool.Pool._get_tasks(func, iterable, chunksize)
+        result = RecordedMapResult(self, chunksize, len(iterable), None, None)
+        result._callback = self._wrap(_log.CALLBACK, result._job, callback)
+        result._error_callback = self._wrap(_log.ERROR_CALLBACK, result._job, error_callback)
+        self._poolscope.calls[result._job] = [len(iterable), chunksize]
+        pos = self._submitted(code, result, t0)
+        self._taskqueue.put(  # type: ignore[attr-defined]
+            (self._guarded_task_generation(result._job, mapper, task_batches), None))  # type: ignore[attr-defined]
+        return result, pos
+
+    def _imap_as(self, code, cls, func, iterable, chunksize):
+        t0 = self._poolscope.clock()
+        self._check_running()  # type: ignore[attr-defined]
+        if chunksize != 1 and chunksize < 1:
+            fmt = "{0:n}" if code == _log.IMAP else "{0!r}"  # the stdlib's two messages
+            raise ValueError(("Chunksize must be 1+, not " + fmt).format(chunksize))
+        entry: list[int | None] = [None, chunksize]
+        iterable = _counted(iterable, entry)
+        if chunksize != 1:
+            func, iterable = _mapstar, mp_pool.Pool._get_tasks(func, iterable, chunksize)
+        result = cls(self)
+        self._poolscope.calls[result._job] = entry
+        self._submitted(code, result, t0)
+        self._taskqueue.put(  # type: ignore[attr-defined]
+            (self._guarded_task_generation(result._job, func, iterable),  # type: ignore[attr-defined]
+             result._set_length))
+        if chunksize == 1:
+            return result
+        return (item for chunk in result for item in chunk)
+
+    def _blocking(self, submitted):
+        result, pos = submitted
+        log = self._poolscope.thread_log()
+        status = RAISED
+        try:
+            value = plain_get(result)
+            status = OK
+            return value
+        finally:
+            log.end(pos, status)
+
+    # -- the public API: CPython's bodies, with the call named ------------------------
+    def apply(self, func, args=(), kwds={}):
+        if not self._poolscope.on:
+            return super().apply(func, args, kwds)  # type: ignore[misc]
+        return self._blocking(self._apply_async(_log.APPLY, func, args, kwds, None, None))
+
+    def apply_async(self, func, args=(), kwds={}, callback=None, error_callback=None):
+        plog = self._poolscope
+        if not plog.on:
+            return super().apply_async(func, args, kwds, callback, error_callback)  # type: ignore[misc]
+        # _apply_async inlined: this is the hot path of an apply_async loop.
+        t0 = plog.clock()
+        self._check_running()  # type: ignore[attr-defined]
+        result = RecordedApplyResult(self, callback, error_callback)
+        job = result._job
+        if callback is not None or error_callback is not None:
+            result._callback = self._wrap(_log.CALLBACK, job, callback)
+            result._error_callback = self._wrap(_log.ERROR_CALLBACK, job, error_callback)
+        result._poolscope = plog
+        plog.thread_log().records.extend((_log.APPLY_ASYNC, job, t0, t0))
+        self._taskqueue.put(([(job, 0, func, args, kwds)], None))  # type: ignore[attr-defined]
+        return result
+
+    def map(self, func, iterable, chunksize=None):
+        if not self._poolscope.on:
+            return super().map(func, iterable, chunksize)  # type: ignore[misc]
+        return self._blocking(self._map_async_as(_log.MAP, func, iterable, _mapstar, chunksize))
+
+    def starmap(self, func, iterable, chunksize=None):
+        if not self._poolscope.on:
+            return super().starmap(func, iterable, chunksize)  # type: ignore[misc]
+        return self._blocking(
+            self._map_async_as(_log.STARMAP, func, iterable, _starmapstar, chunksize))
+
+    def map_async(self, func, iterable, chunksize=None, callback=None, error_callback=None):
+        return self._map_async(func, iterable, _mapstar, chunksize, callback, error_callback)
+
+    def starmap_async(self, func, iterable, chunksize=None, callback=None,
+                      error_callback=None):
+        return self._map_async(func, iterable, _starmapstar, chunksize, callback,
+                               error_callback)
+
+    def _map_async(self, func, iterable, mapper, chunksize=None, callback=None,
+                   error_callback=None):
+        if not self._poolscope.on:
+            return super()._map_async(  # type: ignore[misc]
+                func, iterable, mapper, chunksize, callback, error_callback)
+        code = _log.MAP_ASYNC if mapper is _mapstar else _log.STARMAP_ASYNC
+        return self._map_async_as(code, func, iterable, mapper, chunksize, callback,
+                                  error_callback)[0]
+
+    def imap(self, func, iterable, chunksize=1):
+        if not self._poolscope.on:
+            return super().imap(func, iterable, chunksize)  # type: ignore[misc]
+        return self._imap_as(_log.IMAP, RecordedIMapIterator, func, iterable, chunksize)
+
+    def imap_unordered(self, func, iterable, chunksize=1):
+        if not self._poolscope.on:
+            return super().imap_unordered(func, iterable, chunksize)  # type: ignore[misc]
+        return self._imap_as(_log.IMAP_UNORDERED, RecordedIMapUnorderedIterator, func,
+                             iterable, chunksize)
+
+    # -- life-cycle -----------------------------------------------------------------
+    def _event(self, code, method, *args):
+        if not self._poolscope.on:
+            return method(*args)
+        log = self._poolscope.thread_log()
+        pos = log.begin(code, -1)
+        status = RAISED
+        try:
+            value = method(*args)
+            status = OK
+            return value
+        finally:
+            log.end(pos, status)
+
+    def close(self):
+        return self._event(_log.CLOSE, super().close)
+
+    def terminate(self):
+        return self._event(_log.TERMINATE, super().terminate)
+
+    def join(self):
+        return self._event(_log.JOIN, super().join)
+
+    def __exit__(self, exc_type, exc_val, exc_tb):
+        # The stdlib's __exit__ calls terminate(): logged as "exit" around "terminate".
+        return self._event(_log.EXIT, super().__exit__, exc_type, exc_val, exc_tb)
+
+
+# The methods RecordedPool reimplements: a subclass that overrides one of them is not
+# recorded (recording it would bypass the override).
+_REIMPLEMENTED = ("Process", "apply", "apply_async", "map", "map_async", "starmap",
+                  "starmap_async", "_map_async", "imap", "imap_unordered", "close",
+                  "terminate", "join", "__exit__")
+
+_classes: dict[type, type] = {}
+_classes_lock = threading.Lock()  # guards _classes; taken once per pool creation
+
+
+def recordable(base: type) -> bool:
+    """False for a ThreadPool subclass that overrides a method poolscope reimplements."""
+    for cls in base.__mro__:
+        if cls is mp_pool.ThreadPool:
+            return True
+        if any(name in vars(cls) for name in _REIMPLEMENTED):
+            return False
+    return False
+
+
+def recorded_class(base: type) -> type:
+    """The recorded subclass of ``base`` (ThreadPool or a user's subclass), cached."""
+    with _classes_lock:
+        cls = _classes.get(base)
+        if cls is None:
+            cls = type(f"Recorded{base.__name__}", (RecordedPool, base), {
+                "__module__": __name__, "__qualname__": f"Recorded{base.__qualname__}",
+                "_poolscope_base": base, "__doc__": f"{base.__qualname__}, recorded."})
+            _classes[base] = cls
+        return cls
+
+
+def make_recorded(pool: Any, plog: PoolLog) -> None:
+    """Turn a not yet initialised pool into a recorded one that logs into ``plog``.
+
+    Done by changing ``__class__`` (same layout, no slots) at the start of
+    ``ThreadPool.__init__``, before any worker exists.
+    """
+    cls = recorded_class(type(pool))
+    pool.__class__ = cls
+    pool._poolscope = plog
+    # Pool.__init__ hands self.Process to its worker-handler thread. A bound method
+    # would keep the pool alive (no ResourceWarning, no collection), so, like the
+    # stdlib's staticmethod, this callable holds no reference to the pool.
+    base_process = cls._poolscope_base.Process
+
+    def Process(ctx, *args, **kwds):  # noqa: N802 (the stdlib's name)
+        if kwds.get("target") is mp_pool.worker:
+            kwds["target"] = make_worker(plog)
+        return base_process(ctx, *args, **kwds)
+
+    pool.Process = Process
+
+
+def init_recorded(pool: Any, init, args: tuple, kwargs: dict) -> None:
+    """Run the stdlib ``ThreadPool.__init__`` of a recorded pool, timing it."""
+    plog = pool._poolscope
+    plog.creator = threading.current_thread().name
+    t0 = plog.clock()
+    init(pool, *args, **kwargs)  # a bad argument raises here, exactly as in the stdlib
+    plog.size = pool._processes
+    plog.created = (t0, plog.clock())

@@ -1,0 +1,94 @@
+"""Summary figures of a trace: how well did the pool use its workers?
+
+    >>> from poolscope.trace import Task, TraceData, Worker, FINISHED
+    >>> tasks = [Task(0, "map", 0, i, "w", 0, 0.0, 0.2 * i, 0.2 * i + 0.2, FINISHED)
+    ...          for i in range(2)]
+    >>> s = summarize(TraceData(tasks, [], [Worker(0, 0, "w", 0.0)], [], 0.4))
+    >>> s.makespan, s.ideal_makespan, s.utilisation
+    (0.4, 0.4, 1.0)
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass, field
+
+from .trace import ABANDONED, FAILED, FINISHED, TraceData
+
+_DONE = (FINISHED, FAILED, ABANDONED)
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Figures in seconds (rounded to the microsecond) unless said otherwise."""
+
+    tasks: int  # task items recorded
+    completed: int  # finished or failed (or abandoned, with their real finish)
+    workers: int
+    makespan: float  # first submission -> last finish
+    busy: dict[str, float] = field(default_factory=dict)  # per worker thread
+    utilisation_per_worker: dict[str, float] = field(default_factory=dict)
+    utilisation: float = 0.0  # total busy / (workers * makespan)
+    mean_wait: float = 0.0  # queue wait: submitted -> started
+    max_wait: float = 0.0
+    throughput: float = 0.0  # completed tasks per second of makespan
+    ideal_makespan: float = 0.0  # the same durations scheduled longest-first (LPT)
+
+    def __str__(self) -> str:
+        lines = [
+            f"tasks            {self.tasks} ({self.completed} completed) on {self.workers} workers",
+            f"makespan         {self.makespan:.3f} s (ideal {self.ideal_makespan:.3f} s)",
+            f"utilisation      {self.utilisation:.0%}",
+            f"queue wait       mean {self.mean_wait:.3f} s, max {self.max_wait:.3f} s",
+            f"throughput       {self.throughput:.1f} tasks/s",
+        ]
+        return "\n".join(lines)
+
+
+def ideal_makespan(durations: list[float], workers: int) -> float:
+    """Longest-processing-time-first schedule of ``durations`` on ``workers``.
+
+    Optimal for tasks of equal length and never more than 4/3 of the optimum.
+
+    >>> ideal_makespan([0.2] * 5, 4)
+    0.4
+    """
+    if not durations or workers < 1:
+        return 0.0
+    loads = [0.0] * min(workers, len(durations))
+    for d in sorted(durations, reverse=True):
+        heapq.heapreplace(loads, loads[0] + d)
+    return round(max(loads), 6)
+
+
+def summarize(data: TraceData) -> Summary:
+    """Compute the :class:`Summary` of a trace's records."""
+    done = [t for t in data.tasks if t.outcome in _DONE and t.finished is not None
+            and t.started is not None]
+    workers = sum(p.size for p in data.pools) or len(data.workers)
+    if not done:
+        return Summary(len(data.tasks), 0, workers, 0.0)
+    first = min(t.submitted for t in data.tasks)
+    makespan = max(t.finished for t in done) - first  # type: ignore[type-var]
+    busy: dict[str, float] = {w.name: 0.0 for w in data.workers}
+    durations = []
+    for t in done:
+        d = t.finished - t.started  # type: ignore[operator]
+        durations.append(d)
+        busy[t.worker or "?"] = busy.get(t.worker or "?", 0.0) + d
+    waits = [t.started - t.submitted for t in data.tasks if t.started is not None]
+    r = round
+    return Summary(
+        tasks=len(data.tasks),
+        completed=len(done),
+        workers=workers,
+        makespan=r(makespan, 6),
+        busy={k: r(v, 6) for k, v in busy.items()},
+        utilisation_per_worker={k: r(v / makespan, 4) if makespan else 0.0
+                                for k, v in busy.items()},
+        utilisation=r(sum(busy.values()) / (workers * makespan), 4) if makespan else 0.0,
+        mean_wait=r(sum(waits) / len(waits), 6) if waits else 0.0,
+        max_wait=r(max(waits), 6) if waits else 0.0,
+        throughput=r(len(done) / makespan, 3) if makespan else 0.0,
+        ideal_makespan=ideal_makespan(durations, workers),
+    )

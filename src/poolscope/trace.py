@@ -1,0 +1,244 @@
+"""The trace data model: what a recording found, as plain frozen records.
+
+    >>> t = Trace.from_records(
+    ...     tasks=[Task(pool=0, call="map", call_id=0, index=0, worker="w0", lane=0,
+    ...                 submitted=0.0, started=0.0, finished=0.2, outcome=FINISHED)],
+    ...     workers=[Worker(pool=0, lane=0, name="w0", started=0.0)],
+    ...     pools=[PoolInfo(index=0, kind="ThreadPool", size=1, created=0.0)])
+    >>> t.summary().makespan
+    0.2
+
+Times are float seconds from the start of the recording (one monotonic clock);
+``None`` where something did not happen (yet).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Final
+
+if TYPE_CHECKING:
+    from .recording import Recording
+    from .summary import Summary
+
+# Task outcomes (plain strings, so they print and compare simply).
+FINISHED: Final = "finished"
+FAILED: Final = "failed"
+RUNNING: Final = "running"  # started, not finished when the trace was taken
+ABANDONED: Final = "abandoned"  # running when terminate() was called; result discarded
+NEVER_STARTED: Final = "never started"
+OUTCOMES: Final = (FINISHED, FAILED, RUNNING, ABANDONED, NEVER_STARTED)
+
+# Why a task never started (Task.note).
+QUEUED: Final = "still queued"  # when the trace was taken
+TERMINATED: Final = "dropped by terminate()"
+CHUNK_FAILED: Final = "skipped: an earlier item of its chunk raised"
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    """One task item: an ``apply``, or one item of a ``map``/``imap``/``starmap``."""
+
+    pool: int  # index into Trace.pools
+    call: str  # "apply", "map_async", ...
+    call_id: int  # which call of the trace, numbered in order of submission
+    index: int  # the item's position in the call's input
+    worker: str | None  # worker thread's name
+    lane: int | None  # the worker's lane in its pool (0, 1, ...)
+    submitted: float
+    started: float | None
+    finished: float | None
+    outcome: str
+    error: str | None = None  # "ValueError: bad item" for failed tasks
+    note: str | None = None  # why it never started
+    chunk: int | None = None  # the chunk it ran in (map family, imap with chunksize > 1)
+    caller: str = ""  # the thread that submitted it
+    # False for an item faster than 10 us run in a group of such items between two
+    # clock reads (a clock read costs more than such an item): the group's measured
+    # span is shared evenly by its items. See _pool.FAST_NS.
+    measured: bool = True
+
+    @property
+    def duration(self) -> float | None:
+        if self.started is None or self.finished is None:
+            return None
+        return self.finished - self.started
+
+    @property
+    def wait(self) -> float | None:
+        """Time spent queued: submitted -> started."""
+        return None if self.started is None else self.started - self.submitted
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """Something a thread did: a blocking call, get/wait/next, a callback, close, ...
+
+    ``end`` is None while it is still going on; ``status`` is "ok", "raised",
+    "timeout", "stop" (StopIteration) or None while going on.
+    """
+
+    kind: str
+    pool: int
+    thread: str
+    start: float
+    end: float | None
+    status: str | None
+    call_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Worker:
+    """A worker thread: a lane of the timeline."""
+
+    pool: int
+    lane: int
+    name: str
+    started: float
+    init_started: float | None = None
+    init_finished: float | None = None
+    init_error: str | None = None
+    exited: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PoolInfo:
+    index: int
+    kind: str
+    size: int
+    created: float
+    creator: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class TraceData:
+    tasks: list[Task] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    workers: list[Worker] = field(default_factory=list)
+    pools: list[PoolInfo] = field(default_factory=list)
+    duration: float = 0.0  # from the recording's start to when it was taken
+
+
+class Trace:
+    """What a recording saw. Live while recording (each access takes a fresh look),
+    frozen afterwards or when loaded from JSON.
+
+    Attributes: ``tasks``, ``events``, ``workers``, ``pools``, ``duration``.
+    """
+
+    def __init__(self, data: TraceData | None = None, *, live: Recording | None = None):
+        self._data = data
+        self._live = live
+
+    # -- data ------------------------------------------------------------------------
+    @classmethod
+    def from_records(cls, tasks: Iterable[Task] = (), events: Iterable[Event] = (),
+                     workers: Iterable[Worker] = (), pools: Iterable[PoolInfo] = (),
+                     duration: float | None = None) -> Trace:
+        """A frozen trace from records (tests, synthetic examples)."""
+        tasks, events = list(tasks), list(events)
+        if duration is None:
+            times = [t for x in tasks for t in (x.submitted, x.started, x.finished)]
+            times += [t for e in events for t in (e.start, e.end)]
+            duration = max((t for t in times if t is not None), default=0.0)
+        return cls(TraceData(tasks, events, list(workers), list(pools), duration))
+
+    def _freeze(self, data: TraceData) -> None:
+        self._data = data
+        self._live = None
+
+    @property
+    def live(self) -> bool:
+        """True while the recording is still going on."""
+        return self._live is not None and self._live.state == "recording"
+
+    def data(self) -> TraceData:
+        """All records at once (one consistent look, for renderers of a live trace)."""
+        if self._live is not None:
+            if self._live.state == "new":
+                return TraceData()
+            return self._live.snapshot()
+        assert self._data is not None
+        return self._data
+
+    @property
+    def tasks(self) -> list[Task]:
+        return self.data().tasks
+
+    @property
+    def events(self) -> list[Event]:
+        return self.data().events
+
+    @property
+    def workers(self) -> list[Worker]:
+        return self.data().workers
+
+    @property
+    def pools(self) -> list[PoolInfo]:
+        return self.data().pools
+
+    @property
+    def duration(self) -> float:
+        return self.data().duration
+
+    def count(self, outcome: str | None = None, call: str | None = None) -> int:
+        """Number of tasks, optionally with that outcome and/or from that call."""
+        return sum(1 for t in self.tasks
+                   if (outcome is None or t.outcome == outcome)
+                   and (call is None or t.call == call))
+
+    def summary(self) -> Summary:
+        """Makespan, utilisation, queue waits, throughput, the ideal makespan."""
+        from .summary import summarize
+
+        return summarize(self.data())
+
+    def __repr__(self) -> str:
+        d = self.data()
+        state = "live" if self.live else "frozen"
+        return (f"<poolscope.Trace {state}: {len(d.tasks)} tasks, {len(d.workers)} workers, "
+                f"{len(d.pools)} pools>")
+
+    # -- export ----------------------------------------------------------------------
+    def to_json(self, path: Any = None) -> str:
+        """The trace as JSON text (written to ``path`` too, if given)."""
+        from ._json import dumps
+
+        text = dumps(self.data())
+        if path is not None:
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(text)
+        return text
+
+    @classmethod
+    def from_json(cls, source: Any) -> Trace:
+        """Load a trace written by :meth:`to_json` (JSON text or a path)."""
+        from ._json import loads
+
+        return cls(loads(source))
+
+    # -- rendering (renderers take a trace, never a pool) ------------------------------
+    def text(self, tick: float = 0.1, **options: Any) -> str:
+        """The timeline as characters, quantised to ``tick`` seconds (see render/text.py)."""
+        from .render.text import text_timeline
+
+        return text_timeline(self, tick=tick, **options)
+
+    def plot(self, ax: Any = None, **options: Any) -> Any:
+        """Draw the timeline with matplotlib; returns the Axes (see render/mpl.py)."""
+        from .render.mpl import plot_timeline
+
+        return plot_timeline(self, ax=ax, **options)
+
+    def to_chrome_trace(self, path: Any = None) -> dict:
+        """Chrome/Perfetto trace-event JSON (written to ``path`` if given)."""
+        from .render.chrome import chrome_trace
+
+        return chrome_trace(self, path)
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict:
+        """Notebook display: the timeline as PNG plus a summary line without times."""
+        from .render.notebook import mimebundle
+
+        return mimebundle(self)
