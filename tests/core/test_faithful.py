@@ -260,11 +260,11 @@ def test_terminate_does_not_stop_a_running_thread(pool_factory):
 def test_the_context_manager_terminates(pool_factory):
     with pool_factory(2) as pool:
         result = pool.apply_async(time.sleep, (0.2,))
-        queued = [pool.apply_async(abs, (i,)) for i in range(20)]
+        queued = [pool.apply_async(time.sleep, (0.1,)) for _ in range(4)]
     assert pool._state == "TERMINATE"
-    pool.join()
+    pool.join()  # waits for the (at most two) tasks that were running
     assert not result.ready()
-    assert not all(r.ready() for r in queued)
+    assert not any(r.ready() for r in queued)  # dropped, or run with results discarded
 
 
 def test_constructor_errors_are_the_stdlibs(pool_factory):
