@@ -7,12 +7,23 @@
     ...         _ = pool.map(abs, range(4))
     >>> [t.outcome for t in trace.tasks]
     ['finished', 'finished', 'finished', 'finished']
+
+In a notebook, ``%load_ext poolscope`` adds the ``%%timeline`` cell magic.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from .recording import Recording, record
 from .trace import Trace
 
 __all__ = ["record", "Recording", "Trace"]
 __version__ = "0.1.0"
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext poolscope``: registers the ``%%timeline`` cell magic."""
+    from .magic import load_ipython_extension as load
+
+    load(ipython)

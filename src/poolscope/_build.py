@@ -74,7 +74,8 @@ def build(pools: list[PoolLog], start: int, now: int, clock: Callable[[], int]) 
                 elif code == _log.TERMINATE and index not in terminated:
                     terminated[index] = t0
                 events.append(Event(_log.KINDS[code], index, log.name, sec(t0),
-                                    None if t1 < 0 else sec(t1), _log.STATUSES[status],
+                                    None if t1 < 0 else sec(t1),
+                                    None if t1 < 0 else _log.STATUSES[status],
                                     None if job < 0 else job))
     for call_id, job in enumerate(sorted(calls)):  # job ids grow in submission order
         calls[job].call_id = call_id

@@ -102,9 +102,10 @@ class ThreadLog:
 
     def end(self, pos: int, status: int) -> None:
         # Only the owning thread writes here, so the position is still its record.
+        # The status goes in first: a reader trusts it only once t1 is set.
         records = self.records
-        records[pos + 3] = self.clock()
         records[pos] |= status << 8
+        records[pos + 3] = self.clock()
 
 
 @dataclass
