@@ -1,0 +1,60 @@
+"""The ``%%timeline`` cell magic: record a cell's thread pools and show the timeline.
+
+    %load_ext poolscope
+
+    %%timeline --tick 0.1
+    with ThreadPool(2) as pool:
+        pool.map(time.sleep, [0.2] * 4)
+
+prints the text timeline, then displays the trace (the timeline image, or in a
+terminal its one-line summary). Options: ``--tick SECONDS`` (text timeline),
+``--no-plot`` (text only), ``--out NAME`` (keep the trace in variable ``NAME``).
+If the cell raises, the traceback is shown as usual and so is the timeline so far.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _magics_class():
+    # IPython is imported only when the extension is loaded.
+    from IPython.core.magic import Magics, cell_magic, magics_class
+    from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+
+    @magics_class
+    class TimelineMagics(Magics):
+        @magic_arguments()
+        @argument("--tick", type=float, default=0.1,
+                  help="seconds per character of the text timeline (default 0.1)")
+        @argument("--no-plot", action="store_true", help="print the text timeline only")
+        @argument("--out", metavar="NAME", help="store the trace in this variable")
+        @cell_magic
+        def timeline(self, line: str, cell: str) -> None:
+            """Record the ThreadPools this cell creates and show their timeline."""
+            args = parse_argstring(self.timeline, line)
+            if not args.tick > 0:
+                raise ValueError(f"--tick must be a positive number of seconds; got {args.tick}")
+            from IPython.display import display
+
+            from .recording import record
+            from .render import snapshot
+            from .render.notebook import summary_line
+
+            with record() as trace:
+                self.shell.run_cell(cell)  # shows its own output and any traceback
+            if args.out:
+                self.shell.user_ns[args.out] = trace
+            snap = snapshot(trace)
+            print(snap.text(tick=args.tick))
+            if args.no_plot:
+                print(summary_line(snap.data()))
+            else:
+                display(snap)
+
+    return TimelineMagics
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext poolscope`` (re-exported by the package): registers ``%%timeline``."""
+    ipython.register_magics(_magics_class())

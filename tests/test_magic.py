@@ -1,0 +1,61 @@
+"""The %%timeline cell magic, run in a real IPython InteractiveShell."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("IPython")
+matplotlib = pytest.importorskip("matplotlib")
+matplotlib.use("Agg")
+
+from IPython.core.interactiveshell import InteractiveShell  # noqa: E402
+
+from poolscope.magic import load_ipython_extension  # noqa: E402
+
+CELL = """\
+from multiprocessing.pool import ThreadPool
+import time
+with ThreadPool(2) as pool:
+    pool.map(time.sleep, [0.05] * 4)
+"""
+
+
+@pytest.fixture(scope="module")
+def shell():
+    ip = InteractiveShell.instance()
+    load_ipython_extension(ip)
+    yield ip
+    InteractiveShell.clear_instance()
+
+
+def test_timeline_magic_prints_text_and_summary(shell, capsys):
+    shell.run_cell(f"%%timeline --tick 0.05 --no-plot --out tr\n{CELL}")
+    out = capsys.readouterr().out
+    assert "worker 0" in out and "worker 1" in out and "caller" in out
+    assert "<poolscope.Trace: 4 tasks (4 finished) on 2 workers>" in out
+    assert len(shell.user_ns["tr"].tasks) == 4
+
+
+def test_timeline_magic_displays_the_trace(shell, capsys):
+    shell.run_cell(f"%%timeline\n{CELL}")
+    out = capsys.readouterr().out
+    # A terminal shell shows the text/plain part of the display bundle.
+    assert "worker 0" in out and "<poolscope.Trace: 4 tasks (4 finished) on 2 workers>" in out
+
+
+def test_cell_that_raises_still_shows_the_timeline(shell, capsys):
+    result = shell.run_cell(f"%%timeline --no-plot\n{CELL}raise KeyError('boom')\n")
+    out = capsys.readouterr()
+    assert "KeyError" in out.out + out.err
+    assert "worker 0" in out.out
+    assert result.error_in_exec is None  # the magic itself did not fail
+
+
+def test_bad_tick(shell, capsys):
+    result = shell.run_cell("%%timeline --tick 0\npass\n")
+    assert isinstance(result.error_in_exec, ValueError)
+
+
+def test_load_ext_poolscope_registers_the_magic(shell):
+    shell.run_line_magic("load_ext", "poolscope")
+    assert "timeline" in shell.magics_manager.magics["cell"]
