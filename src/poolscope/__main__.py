@@ -14,6 +14,8 @@ import math
 import sys
 from collections.abc import Callable
 
+from .authoring import nav, student
+
 
 class UsageError(Exception):
     """A bad argument found after parsing; reported like argparse's own errors."""
@@ -109,7 +111,7 @@ def _write(path: str, write: Callable[[str], object]) -> None:
     print(f"wrote {path}")
 
 
-COMMANDS: list[Callable] = [add_demo]
+COMMANDS: list[Callable] = [add_demo, student.add_parser, nav.add_parser]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,83 @@
+"""What both tools share: reading and writing notebooks, tags, and one-line errors.
+
+Notebooks are written as nbformat writes them (sorted keys, one-space indent, a final
+newline) but as UTF-8 bytes with ``\\n`` line ends, so a file is byte-identical on every
+platform and re-running a tool changes nothing.
+
+    >>> import nbformat
+    >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# 01 - Hi", id="t")])
+    >>> dumps(nb).endswith("}\\n")
+    True
+    >>> has_tag(nb.cells[0], "nav")
+    False
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # nbformat is imported when needed: `poolscope --help` works without it
+    from nbformat import NotebookNode
+
+# `NN-Title-Words.ipynb`; Index.ipynb and scratch notebooks do not match.
+NUMBERED = re.compile(r"^(\d\d)-.+\.ipynb$")
+
+
+class AuthoringError(Exception):
+    """A problem the author must fix; shown as one line, exit code 2 (no traceback)."""
+
+
+def numbered_notebooks(folder: Path) -> list[Path]:
+    """The ``NN-*.ipynb`` notebooks directly in ``folder``, in order."""
+    return sorted(p for p in folder.iterdir() if p.is_file() and NUMBERED.match(p.name))
+
+
+def read(path: Path) -> NotebookNode:
+    """Read a notebook, turning a broken file into an :class:`AuthoringError`."""
+    import nbformat
+
+    try:
+        return nbformat.read(path, as_version=4)
+    except Exception as exc:  # JSON or schema errors: name the file, not a traceback
+        raise AuthoringError(f"{path.name}: not a readable notebook ({exc})") from exc
+
+
+def dumps(nb: NotebookNode) -> str:
+    """The normalised JSON text of ``nb`` (what ``nbformat.write`` would write)."""
+    import nbformat
+
+    text = nbformat.writes(nb)
+    return text if text.endswith("\n") else text + "\n"
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write UTF-8 with ``\\n`` line ends on every platform."""
+    path.write_bytes(text.encode("utf-8"))
+
+
+def tags(cell: NotebookNode) -> list[str]:
+    return list(cell.get("metadata", {}).get("tags", []))
+
+
+def has_tag(cell: NotebookNode, tag: str) -> bool:
+    return tag in tags(cell)
+
+
+def run(prog: str, action: Callable[[argparse.Namespace], int],
+        args: argparse.Namespace) -> int:
+    """Run a command's action; an :class:`AuthoringError` becomes one line on stderr."""
+    try:
+        return action(args)
+    except AuthoringError as exc:
+        message = str(exc)
+    except ModuleNotFoundError as exc:
+        if exc.name != "nbformat":
+            raise
+        message = "needs nbformat: pip install -e '.[notebooks]'"
+    print(f"{prog}: error: {message}", file=sys.stderr)
+    return 2
