@@ -25,8 +25,10 @@ def test_environment_yml_matches_pyproject():
     wanted = requirement_names(project["dependencies"])
     for extra in ("notebooks", "test"):
         wanted |= requirement_names(project["optional-dependencies"][extra])
-    # nbgrader adds menus to JupyterLab: it stays out of the learners' environment.
+    # nbgrader adds menus to JupyterLab, and playwright only drives the browser tests:
+    # both stay out of the learners' (and Binder's) environment.
     wanted.pop("nbgrader")
+    wanted.pop("playwright")
     env = (ROOT / "environment.yml").read_text()
     conda = {}
     for line in env.split("dependencies:", 1)[1].splitlines():
