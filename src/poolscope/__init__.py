@@ -18,8 +18,18 @@ from typing import Any
 from .recording import Recording, record
 from .trace import Trace
 
-__all__ = ["record", "Recording", "Trace"]
+__all__ = ["record", "Recording", "Trace", "explore"]
 __version__ = "0.1.0"
+
+
+def explore(*args: Any, **settings: Any) -> Any:
+    """The playground widget: ``poolscope.explore(workers=4, tasks=12)``.
+
+    ipywidgets and matplotlib are imported only when it is called.
+    """
+    from .playground import explore as _explore
+
+    return _explore(*args, **settings)
 
 
 def load_ipython_extension(ipython: Any) -> None:

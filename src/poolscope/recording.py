@@ -71,7 +71,7 @@ class Recording:
     :meth:`start` and :meth:`stop` (which returns the finished :class:`Trace`).
     """
 
-    def __init__(self, clock: Clock | None = None) -> None:
+    def __init__(self, clock: Clock | None = None, *, private: bool = False) -> None:
         if clock is not None and not callable(clock):
             raise TypeError(f"clock must be a callable returning nanoseconds, got {clock!r}")
         self.clock: Clock = clock or time.monotonic_ns
@@ -79,6 +79,9 @@ class Recording:
         self._pools: list[PoolLog] = []
         self.trace = Trace(live=self)
         self._start: int | None = None
+        # A private recording records only the pools recorded_pool() makes for it: it
+        # never joins _active, so pools created elsewhere meanwhile stay out of it.
+        self.private = private
 
     def __repr__(self) -> str:
         return f"<poolscope.Recording {self.state} pools={len(self._pools)}>"
@@ -91,9 +94,10 @@ class Recording:
                 "(start a new one with poolscope.record())")
         self._start = self.clock()
         with _lock:
-            if not _active:
-                ThreadPool.__init__ = _recorded_init  # type: ignore[method-assign]
-            _active.append(self)
+            if not self.private:
+                if not _active:
+                    ThreadPool.__init__ = _recorded_init  # type: ignore[method-assign]
+                _active.append(self)
             self.state = "recording"
         return self.trace
 
@@ -102,9 +106,10 @@ class Recording:
         if self.state != "recording":
             raise RuntimeError(f"this recording is {self.state}, not recording; nothing to stop")
         with _lock:
-            _active.remove(self)
-            if not _active:
-                ThreadPool.__init__ = _original_init  # type: ignore[method-assign]
+            if not self.private:
+                _active.remove(self)
+                if not _active:
+                    ThreadPool.__init__ = _original_init  # type: ignore[method-assign]
             self.state = "stopped"
         self.trace._freeze(self.snapshot())
         for plog in self._pools:

@@ -374,3 +374,18 @@ def test_a_failure_inside_a_group():
     outcomes = [t.outcome for t in trace.tasks]
     assert outcomes == [T.FINISHED] * 200 + [T.FAILED] + [T.NEVER_STARTED] * 99
     check_invariants(trace)
+
+
+def test_a_private_recording_sees_only_its_own_pools():
+    rec = poolscope.Recording(private=True)
+    rec.start()
+    try:
+        init = ThreadPool.__init__
+        with ThreadPool(1) as other:  # made meanwhile, elsewhere: not recorded
+            other.map(abs, [1])
+        assert type(other) is ThreadPool and ThreadPool.__init__ is init
+        with recorded_pool(rec, 1) as mine:
+            mine.map(abs, [1, 2])
+    finally:
+        rec.stop()
+    assert len(rec.trace.pools) == 1 and len(rec.trace.tasks) == 2
