@@ -426,3 +426,10 @@ def test_a_pool_made_elsewhere_during_a_run_stays_out_of_its_trace():
         pool.map(abs, [1, 2, 3])
     runner.join()
     assert len(results["trace"].pools) == 1 and results["trace"].count() == 4
+
+
+def test_the_default_chunksize_is_shown_as_selected(playground):
+    pg = playground(workers=2, tasks=4, duration=0.1)
+    dropdown = pg.controls["chunksize"]
+    assert dropdown.label == "default" and dropdown.index == 0
+    assert pg.experiment.chunksize is None

@@ -29,7 +29,8 @@ if TYPE_CHECKING:
     from .render.mpl import TimelineView
     from .trace import Trace
 
-_CHUNKSIZES = [("default", None)] + [(str(n), n) for n in (1, 2, 3, 4, 5, 8, 10, 20, 50, 100)]
+# "default" is 0, not None: a Dropdown shows the value None as "nothing selected".
+_CHUNKSIZES = [("default", 0)] + [(str(n), n) for n in (1, 2, 3, 4, 5, 8, 10, 20, 50, 100)]
 _SHUTDOWNS = [("close() + join()", "close-join"), ("terminate() + join()", "terminate"),
               ("with ThreadPool(...)", "with")]
 _WIDE = {"style": {"description_width": "90px"}, "layout": w.Layout(width="340px")}
@@ -38,7 +39,7 @@ _WIDE = {"style": {"description_width": "90px"}, "layout": w.Layout(width="340px
 def _controls(e: Experiment) -> dict[str, w.ValueWidget]:
     """One widget per :class:`Experiment` field, set to ``e``'s values."""
     chunks = list(_CHUNKSIZES)
-    if e.chunksize not in [v for _, v in chunks]:
+    if (e.chunksize or 0) not in [v for _, v in chunks]:
         chunks.append((str(e.chunksize), e.chunksize))
     return {
         "workers": w.IntSlider(e.workers, 1, MAX_WORKERS, description="workers", **_WIDE),
@@ -52,7 +53,7 @@ def _controls(e: Experiment) -> dict[str, w.ValueWidget]:
                                                            "button_width": "100px"}),
         "method": w.Dropdown(options=list(METHODS), value=e.method, description="method",
                              **_WIDE),
-        "chunksize": w.Dropdown(options=chunks, value=e.chunksize, description="chunksize",
+        "chunksize": w.Dropdown(options=chunks, value=e.chunksize or 0, description="chunksize",
                                 **_WIDE),
         "callbacks": w.Checkbox(e.callbacks, description="callbacks", indent=True),
         "shutdown": w.Dropdown(options=_SHUTDOWNS, value=e.shutdown, description="shut down",
@@ -103,7 +104,7 @@ class Playground(w.VBox):
     def experiment(self) -> Experiment:
         """The experiment the controls describe (ignored settings left out)."""
         v = {name: control.value for name, control in self.controls.items()}
-        v["chunksize"] = None if v["method"] in APPLY else v["chunksize"]
+        v["chunksize"] = None if v["method"] in APPLY else (v["chunksize"] or None)
         v["callbacks"] = v["callbacks"] and v["method"] in ASYNC
         return Experiment(**v)
 

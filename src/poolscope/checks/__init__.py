@@ -1,6 +1,6 @@
 """Exercise checks: friendly feedback for the notebooks' exercises.
 
-One module per notebook (``nb02`` for ``02-Submit-Blocking.ipynb``, ...), each a set of
+One module per notebook (``nb02`` for ``02-Submit-and-Block.ipynb``, ...), each a set of
 :func:`exercise` functions. A check prints plain-ASCII feedback (what was expected, what
 was got, a hint), returns True when solved, and never raises: a learner's mistake is
 feedback, not a traceback.

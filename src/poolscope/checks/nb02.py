@@ -1,0 +1,162 @@
+"""Checks for the exercises of ``02-Submit-and-Block.ipynb``.
+
+    >>> ok = ex2_2(3, 10)
+    Exercise 2.2 - The default chunksize: solved!
+      divmod(30, 3 * 4) is (2, 6): 6 items left over, so the chunksize is rounded up to 3.
+    >>> ok
+    True
+    >>> ex2_2(10, 3)
+    Exercise 2.2 - The default chunksize: not solved yet.
+      chunksize is not right yet
+      expected: 3
+      got:      10
+      hint: that is one chunk per worker; map aims at about four chunks per worker (it divides by workers * 4)
+    False
+
+Exercises 2.3 and 2.4 look at what the learner's cell did, through the trace that
+``%%timeline --out NAME`` recorded.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from . import NotYet, exercise, expect, expect_true
+
+# -- shared helpers -------------------------------------------------------------------
+
+_RUN_FIRST = "run the answer cell first: its first line, %%timeline --out {name}, records it"
+
+
+def _tasks(trace: Any, name: str) -> list:
+    """The recorded tasks of ``trace``, or NotYet when it is not a trace at all."""
+    tasks = getattr(trace, "tasks", None)
+    if not isinstance(tasks, list):
+        raise NotYet(f"{name} should be the trace your answer cell recorded",
+                     hint=_RUN_FIRST.format(name=name), show=False)
+    return tasks
+
+
+def _as_list(value: Any, name: str, example: str) -> list:
+    if not isinstance(value, (list, tuple)):
+        raise NotYet(f"{name} should be a list", expected=example, got=value,
+                     hint=f"write a list, like {example}")
+    return list(value)
+
+
+def _reordered(got: list, expected: list) -> bool:
+    """True when ``got`` holds the same items as ``expected`` in another order."""
+    try:
+        return got != expected and sorted(got) == sorted(expected)
+    except TypeError:  # items that do not compare (None, strings and numbers)
+        return False
+
+
+def most_at_once(tasks: list) -> int:
+    """The largest number of tasks that were running at the same moment."""
+    edges = []
+    for t in tasks:
+        if getattr(t, "started", None) is not None and getattr(t, "finished", None) is not None:
+            edges += [(t.started, 1), (t.finished, -1)]
+    running = most = 0
+    for _, step in sorted(edges):  # at the same instant a finish (-1) comes first
+        running += step
+        most = max(most, running)
+    return most
+
+
+# -- 2.1 -------------------------------------------------------------------------------
+
+ITEMS_2_1 = [0.2, 0.3, 0.1]
+
+
+@exercise("2.1", "The order of the results")
+def ex2_1(results: Any, finish_order: Any) -> str:
+    results = _as_list(results, "results", "[0.5, 0.4, 0.6]")
+    expected = list(ITEMS_2_1)
+    if _reordered(results, expected):
+        raise NotYet("results is not right yet", expected=expected, got=results,
+                     hint="map returns the results in the order of its input, "
+                          "whatever order the tasks finish in")
+    expect(results, expected, message="results is not right yet",
+           hint="nap(seconds) returns the seconds it slept: one result per item")
+    order = _as_list(finish_order, "finish_order", "[1, 0, 2]")
+    if order == [0, 1, 2]:
+        raise NotYet("finish_order is not right yet", expected=[2, 0, 1], got=order,
+                     hint="three workers start all three tasks at once, so the "
+                          "shortest nap finishes first")
+    if _reordered(order, [0.1, 0.2, 0.3]) or order == [0.1, 0.2, 0.3]:
+        raise NotYet("finish_order is not right yet", expected=[2, 0, 1], got=order,
+                     hint="finish_order lists item *indexes* (0, 1, 2), not seconds")
+    return expect(order, [2, 0, 1], message="finish_order is not right yet",
+                  hint="item 2 naps 0.1 s, item 0 0.2 s, item 1 0.3 s; all start together",
+                  explain="the tasks finish as 2, 0, 1, but map still returns the results "
+                          "in input order.")
+
+
+# -- 2.2 -------------------------------------------------------------------------------
+
+@exercise("2.2", "The default chunksize")
+def ex2_2(chunksize: Any, chunks: Any) -> str:
+    if chunksize == 10:
+        raise NotYet("chunksize is not right yet", expected=3, got=chunksize,
+                     hint="that is one chunk per worker; map aims at about four chunks "
+                          "per worker (it divides by workers * 4)")
+    if chunksize == 2:
+        raise NotYet("chunksize is not right yet", expected=3, got=chunksize,
+                     hint="30 = 2 * 12 + 6: when items are left over, the chunksize is "
+                          "rounded up")
+    expect(chunksize, 3, message="chunksize is not right yet",
+           hint="chunksize, extra = divmod(30, 3 * 4); if extra: chunksize += 1")
+    return expect(chunks, 10, message="chunks is not right yet",
+                  hint="30 items cut into chunks of 3 items each",
+                  explain="divmod(30, 3 * 4) is (2, 6): 6 items left over, so the "
+                          "chunksize is rounded up to 3.")
+
+
+# -- 2.3 -------------------------------------------------------------------------------
+
+PAGES_2_3 = ["page 1", "page 2", "page 3", "page 4"]
+
+
+@exercise("2.3", "One map instead of a loop of apply")
+def ex2_3(results: Any, trace: Any) -> str:
+    tasks = _tasks(trace, "ex2_3_trace")
+    got = _as_list(results, "results", str(PAGES_2_3))
+    expect(got, PAGES_2_3, message="results is not right yet",
+           hint="one result per page, in the order of the pages (pool.map keeps "
+                "that order for you)")
+    expect_true(tasks, "the pool ran no tasks: fetch ran outside the pool",
+                hint="pass fetch itself to the pool: pool.map(fetch, pages)")
+    expect_true(not any(t.call == "apply" for t in tasks),
+                "your cell still calls apply",
+                hint="apply waits for its task before the next one is sent; one "
+                     "pool.map call sends them all")
+    most = most_at_once(tasks)
+    expect_true(most >= 2, "the tasks still ran one at a time",
+                hint="use a pool of 4 workers and one call that sends all four pages")
+    return f"{most} tasks ran at the same time: about 0.1 s instead of 0.4 s."
+
+
+# -- 2.4 -------------------------------------------------------------------------------
+
+AREAS_2_4 = [12, 10, 36]
+
+
+@exercise("2.4", "A starmap call")
+def ex2_4(areas: Any, trace: Any) -> str:
+    tasks = _tasks(trace, "ex2_4_trace")
+    got = _as_list(areas, "areas", str(AREAS_2_4))
+    if _reordered(got, AREAS_2_4):
+        raise NotYet("areas is not right yet", expected=AREAS_2_4, got=got,
+                     hint="keep the order of rooms: starmap returns results in input order")
+    expect(got, AREAS_2_4, message="areas is not right yet",
+           hint="area(3, 4) is 12: each room (width, height) becomes area's two arguments")
+    calls = {t.call for t in tasks}
+    expect_true(calls, "the pool ran no tasks: area ran outside the pool",
+                hint="call pool.starmap(area, rooms) inside the with block")
+    expect_true(calls <= {"starmap", "starmap_async"},
+                f"your cell used {', '.join(sorted(calls))}, not starmap",
+                hint="starmap unpacks each (width, height) tuple into area's two "
+                     "arguments for you: pool.starmap(area, rooms)")
+    return "starmap called area(3, 4), area(5, 2) and area(6, 6) in the workers."
