@@ -267,6 +267,8 @@ def test_the_context_manager_terminates(pool_factory):
     assert not any(r.ready() for r in queued)  # dropped, or run with results discarded
 
 
+# Pool.__del__ of a pool whose __init__ raised early reports an AttributeError (stdlib).
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_constructor_errors_are_the_stdlibs(pool_factory):
     with pytest.raises(ValueError, match="Number of processes must be at least 1"):
         pool_factory(0)

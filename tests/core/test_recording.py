@@ -128,7 +128,8 @@ def test_with_block_is_recorded_as_exit_then_terminate():
     assert kinds(trace)[-3:] == ["exit", "terminate", "join"]
 
 
-def test_initializer_and_a_dying_worker():
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
+def test_initializer_and_a_dying_worker():  # the worker's SystemExit is printed, as in the stdlib
     def task(x):
         if x == 1:
             raise SystemExit("bye")
