@@ -124,7 +124,7 @@ def build(pools: list[PoolLog], start: int, now: int, clock: Callable[[], int]) 
 
 
 def _records(flat) -> Iterator[tuple[int, int, int, int]]:
-    # Whole 4-field records only; a partial last one cannot occur (one extend call).
+    # Whole 4-field records only; a partial last one cannot occur (one fromlist call).
     for p in range(0, len(flat) - 3, 4):
         yield flat[p], flat[p + 1], flat[p + 2], flat[p + 3]
 

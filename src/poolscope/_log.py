@@ -13,7 +13,7 @@ Example:
     [269, -1, 0, 0]
 
 Thread safety: every array has exactly one writer (its own thread), and each record
-is written with one ``array.extend`` call, which runs in C without releasing the GIL,
+is written with one ``array.fromlist`` call, which runs in C without releasing the GIL,
 so a reader copying an array (``records[:]``, also one C call) sees whole records,
 except possibly the last, which the reader treats as "in progress". No lock is
 taken, so workers never contend with each other or with the caller.
@@ -93,7 +93,7 @@ class ThreadLog:
     def add(self, code: int, job: int, t0: int, t1: int = -1) -> int:
         """Append a record and return its position, for :meth:`end`."""
         records = self.records
-        records.extend((code, job, t0, t1))
+        records.fromlist([code, job, t0, t1])  # faster than extend(tuple)
         return len(records) - 4
 
     def begin(self, code: int, job: int) -> int:

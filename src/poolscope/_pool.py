@@ -58,7 +58,7 @@ def make_worker(plog: PoolLog):
             finally:
                 wlog.init_finished = clock()
         records = wlog.records
-        extend = records.extend
+        extend = records.fromlist  # a list: fromlist takes it in one C loop
         append = records.append
         fail = wlog.failures.append
         try:
@@ -80,7 +80,7 @@ def make_worker(plog: PoolLog):
                         n = len(args[0][1])  # a chunk of a map()-family call
                     else:
                         n = _log.INPUT_ERROR if func is _reraise else 1
-                    extend((job, i, n, clock()))
+                    extend([job, i, n, clock()])
                     if n > 1:
                         fn, chunk = args[0]
                         out: list[Any] = []
@@ -139,11 +139,11 @@ def _run_chunk(items, n: int, out: list, extend, clock) -> None:
             add(_islice(items, step))
         except BaseException:
             got = len(out) - done + 1  # the failing item ran too
-            extend((clock(),) if got == 1 else (-got, clock()))
+            extend([clock()] if got == 1 else [-got, clock()])
             raise
         now = clock()
         got = len(out) - done
-        extend((now,) if got == 1 else (-got, now))
+        extend([now] if got == 1 else [-got, now])
         done += got
         if last is not None and now - last < FAST_NS * got:
             step = min(step * 2, MAX_GROUP, n - done) or 1
@@ -209,8 +209,8 @@ class _TimedResult:
         clock = plog.clock
         t0 = clock()
         if self._event.is_set():  # the common case: one clock read, one record
-            plog.thread_log().records.extend(
-                (_log.GET | ((OK if self._success else RAISED) << 8), self._job, t0, t0))
+            plog.thread_log().records.fromlist(
+                [_log.GET | ((OK if self._success else RAISED) << 8), self._job, t0, t0])
             if self._success:
                 return self._value
             raise self._value
@@ -387,7 +387,7 @@ class RecordedPool:
             result._callback = self._wrap(_log.CALLBACK, job, callback)
             result._error_callback = self._wrap(_log.ERROR_CALLBACK, job, error_callback)
         result._poolscope = plog
-        plog.thread_log().records.extend((_log.APPLY_ASYNC, job, t0, t0))
+        plog.thread_log().records.fromlist([_log.APPLY_ASYNC, job, t0, t0])
         self._taskqueue.put(([(job, 0, func, args, kwds)], None))  # type: ignore[attr-defined]
         return result
 
