@@ -18,10 +18,10 @@ from poolscope.trace import (
     TERMINATED,
     Event,
     PoolInfo,
-    Task,
     Trace,
-    Worker,
 )
+
+from render_samples import task, workers
 
 PHASES = {"X", "i", "b", "e", "M"}
 
@@ -70,21 +70,20 @@ def validate(doc: dict) -> list[dict]:
 
 
 def sample() -> Trace:
-    def task(i, lane, start, end, outcome=FINISHED, **kw):
-        return Task(0, "map_async", 0, i, None if lane is None else f"Thread-{lane + 1} (worker)",
-                    lane, 0.0, start, end, outcome, caller="MainThread", **kw)
+    def map_async(i, lane, start, end, outcome=FINISHED, **kw):
+        return task(i, lane, start, end, outcome, call="map_async", **kw)
 
-    tasks = [task(0, 0, 0.0, 0.2), task(1, 1, 0.01, 0.1, FAILED, error="ValueError: 1"),
-             task(2, 1, 0.1, None, ABANDONED), task(3, None, None, None, NEVER_STARTED,
-                                                     note=TERMINATED)]
+    tasks = [map_async(0, 0, 0.0, 0.2),
+             map_async(1, 1, 0.01, 0.1, FAILED, error="ValueError: 1"),
+             map_async(2, 1, 0.1, None, ABANDONED),
+             map_async(3, None, None, None, NEVER_STARTED, note=TERMINATED)]
     events = [Event("created", 0, "MainThread", 0.0, 0.001, "ok"),
               Event("map_async", 0, "MainThread", 0.0, 0.0, "ok", 0),
               Event("wait", 0, "MainThread", 0.0, 0.2, "ok", 0),
               Event("callback", 0, "Thread-5 (_handle_results)", 0.2, 0.21, "ok", 0),
               Event("terminate", 0, "MainThread", 0.25, 0.25, "ok"),
               Event("join", 0, "MainThread", 0.25, 0.3, "ok")]
-    workers = [Worker(0, i, f"Thread-{i + 1} (worker)", 0.0) for i in range(2)]
-    return Trace.from_records(tasks, events, workers, [PoolInfo(0, "ThreadPool", 2, 0.0)],
+    return Trace.from_records(tasks, events, workers(2), [PoolInfo(0, "ThreadPool", 2, 0.0)],
                               duration=0.4)
 
 

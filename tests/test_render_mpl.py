@@ -25,8 +25,9 @@ from poolscope.trace import (  # noqa: E402
     PoolInfo,
     Task,
     Trace,
-    Worker,
 )
+
+from render_samples import task, workers  # noqa: E402
 
 HANDLER = "Thread-5 (_handle_results)"
 
@@ -35,13 +36,6 @@ HANDLER = "Thread-5 (_handle_results)"
 def close_figures():
     yield
     plt.close("all")
-
-
-def task(index, lane, start, end, outcome=FINISHED, call_id=0, call="map", error=None,
-         note=None):
-    worker = None if lane is None else f"Thread-{lane + 1} (worker)"
-    return Task(0, call, call_id, index, worker, lane, 0.0, start, end, outcome, error, note,
-                None, "MainThread")
 
 
 def sample() -> Trace:
@@ -53,8 +47,7 @@ def sample() -> Trace:
     events = [Event("map", 0, "MainThread", 0.0, 0.3, "raised", 0),
               Event("callback", 0, HANDLER, 0.3, 0.3001, "ok", 0),
               Event("terminate", 0, "MainThread", 0.35, 0.351, "ok")]
-    workers = [Worker(0, i, f"Thread-{i + 1} (worker)", 0.0) for i in range(2)]
-    return Trace.from_records(tasks, events, workers, [PoolInfo(0, "ThreadPool", 2, 0.0)],
+    return Trace.from_records(tasks, events, workers(2), [PoolInfo(0, "ThreadPool", 2, 0.0)],
                               duration=0.5)
 
 

@@ -12,27 +12,15 @@ from poolscope.render.text import text_timeline
 from poolscope.trace import (
     ABANDONED,
     FAILED,
-    FINISHED,
     NEVER_STARTED,
     RUNNING,
     TERMINATED,
     Event,
     PoolInfo,
-    Task,
     Trace,
-    Worker,
 )
 
-
-def task(index, lane, start, end, outcome=FINISHED, *, call="map", call_id=0, pool=0,
-         submitted=0.0, error=None, note=None, caller="MainThread", chunk=None):
-    worker = None if lane is None else f"Thread-{lane + 1} (worker)"
-    return Task(pool, call, call_id, index, worker, lane, submitted, start, end, outcome,
-                error, note, chunk, caller)
-
-
-def workers(n, pool=0):
-    return [Worker(pool, i, f"Thread-{i + 1} (worker)", 0.0) for i in range(n)]
+from render_samples import task, workers
 
 
 def four_on_two(shift=0.0, swap=False):

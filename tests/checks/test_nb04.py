@@ -10,17 +10,10 @@ import pytest
 
 from poolscope.checks import nb04
 
+from check_helpers import not_yet, run
+
 GARBAGE = [None, "gave up", 4 + 2j, ValueError("boom"), [1, 2], float("nan"), True, object()]
 CHECKS = [(nb04.ex4_1, 1), (nb04.ex4_2, 1), (nb04.ex4_3, 2), (nb04.ex4_4, 1)]
-
-
-def run(check, capsys, *args):
-    ok = check(*args)
-    return ok, capsys.readouterr().out
-
-
-def not_yet(out: str, hint: str) -> bool:
-    return "not solved yet." in out and hint in out
 
 
 # --- 4.1 catch the right TimeoutError ----------------------------------------------------

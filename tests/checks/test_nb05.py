@@ -11,6 +11,8 @@ import pytest
 import poolscope
 from poolscope.checks import nb05
 
+from check_helpers import not_yet, run
+
 GARBAGE = [None, "d", 4 + 2j, ValueError("boom"), [1, 2], float("nan"), True, object()]
 CHECKS = [(nb05.ex5_1, 1), (nb05.ex5_2, 2), (nb05.ex5_3, 2), (nb05.ex5_4, 2)]
 
@@ -18,15 +20,6 @@ CHECKS = [(nb05.ex5_1, 1), (nb05.ex5_2, 2), (nb05.ex5_3, 2), (nb05.ex5_4, 2)]
 def task(x, seconds=0.02):
     time.sleep(seconds)
     return x * 10
-
-
-def run(check, capsys, *args):
-    ok = check(*args)
-    return ok, capsys.readouterr().out
-
-
-def not_yet(out: str, hint: str) -> bool:
-    return "not solved yet." in out and hint in out
 
 
 # --- 5.1 join() before close() -----------------------------------------------------------

@@ -7,12 +7,9 @@ import pytest
 from poolscope.checks import nb06
 from poolscope.playground import Experiment
 
+from check_helpers import run
+
 GARBAGE = [None, "3", 3 + 2j, ValueError("boom"), [1, 2], float("nan"), True, object()]
-
-
-def run(check, capsys, *args):
-    ok = check(*args)
-    return ok, capsys.readouterr().out
 
 
 @pytest.mark.parametrize("check, arity", [(nb06.ex6_1, 2), (nb06.ex6_2, 2), (nb06.ex6_3, 1),

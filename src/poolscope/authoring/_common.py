@@ -81,3 +81,29 @@ def run(prog: str, action: Callable[[argparse.Namespace], int],
         message = "needs nbformat: pip install -e '.[notebooks]'"
     print(f"{prog}: error: {message}", file=sys.stderr)
     return 2
+
+
+Configure = Callable[[argparse.ArgumentParser], argparse.ArgumentParser]
+
+
+def set_action(parser: argparse.ArgumentParser, prog: str,
+               action: Callable[[argparse.Namespace], int]) -> argparse.ArgumentParser:
+    """Set ``args.run(args) -> int`` on ``parser``: :func:`run` of ``action``; return it."""
+    parser.set_defaults(run=lambda args: run(prog, action, args))
+    return parser
+
+
+def add_command(subparsers: argparse._SubParsersAction, name: str, help_: str,
+                configure: Configure) -> argparse.ArgumentParser:
+    """Add command ``name`` to ``subparsers``, its arguments set by ``configure``."""
+    return configure(subparsers.add_parser(name, help=help_, description=help_))
+
+
+def main_of(prog: str, doc: str, configure: Configure, argv: list[str] | None) -> int:
+    """Parse ``argv`` for a command run on its own (``python -m ...``); its exit code.
+
+    The description is the first paragraph of ``doc`` (the module's docstring).
+    """
+    parser = argparse.ArgumentParser(prog=prog, description=doc.split("\n\n")[0])
+    args = configure(parser).parse_args(argv)
+    return args.run(args)

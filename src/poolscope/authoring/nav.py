@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from ._common import (AuthoringError, NUMBERED, dumps, has_tag, numbered_notebooks, read, run,
-                      write_text)
+from ._common import (AuthoringError, NUMBERED, add_command, dumps, has_tag, main_of,
+                      numbered_notebooks, read, set_action, write_text)
 
 if TYPE_CHECKING:
     from nbformat import NotebookNode
@@ -280,21 +280,18 @@ def _configure(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
                         help="write nothing; exit 1 listing the files that would change")
     parser.add_argument("--readme", type=Path, default=None,
                         help="the README with the contents markers (default: DIR/../README.md)")
-    parser.set_defaults(run=lambda args: run(PROG, _command, args))
-    return parser
+    return set_action(parser, PROG, _command)
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Add the ``nav`` command; it sets ``run``: ``args.run(args) -> int``."""
     help_ = "rewrite the navigation cells, Index.ipynb and the README's contents"
-    return _configure(subparsers.add_parser("nav", help=help_, description=help_))
+    return add_command(subparsers, "nav", help_, _configure)
 
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m poolscope.authoring.nav [--check] DIR``; returns the exit code."""
-    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n\n")[0])
-    args = _configure(parser).parse_args(argv)
-    return args.run(args)
+    return main_of(PROG, __doc__, _configure, argv)
 
 
 if __name__ == "__main__":

@@ -27,7 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ._common import AuthoringError, dumps, read, run, tags, write_text
+from ._common import (AuthoringError, add_command, dumps, main_of, read, set_action, tags,
+                      write_text)
 
 if TYPE_CHECKING:
     from nbformat import NotebookNode
@@ -228,21 +229,18 @@ def _configure(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("out", type=Path, metavar="OUT_DIR",
                         help="where to write the student edition, e.g. student (replaced "
                              "if an earlier run wrote it)")
-    parser.set_defaults(run=lambda args: run(PROG, _command, args))
-    return parser
+    return set_action(parser, PROG, _command)
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Add the ``student`` command; it sets ``run``: ``args.run(args) -> int``."""
     help_ = "write the student edition (no solutions, no hidden tests)"
-    return _configure(subparsers.add_parser("student", help=help_, description=help_))
+    return add_command(subparsers, "student", help_, _configure)
 
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m poolscope.authoring.student SOURCE_DIR OUT_DIR``; returns the exit code."""
-    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n\n")[0])
-    args = _configure(parser).parse_args(argv)
-    return args.run(args)
+    return main_of(PROG, __doc__, _configure, argv)
 
 
 if __name__ == "__main__":

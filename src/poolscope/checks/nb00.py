@@ -5,16 +5,16 @@
       10 tasks on 4 workers run in 3 waves (4 + 4 + 2) of 0.2 s each.
     True
 
-The small helpers here (``number``, ``whole``, ``trace_data``) are also used by ``nb01``.
+The small helpers ``number``, ``whole`` and ``trace_data`` come from ``checks._traces``
+(``nb01`` uses them too); ``nb00.number`` and the others still work.
 """
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
-from ..trace import Trace, TraceData
 from . import NotYet, exercise, expect_true
+from ._traces import number, trace_data, whole
 
 # Exercise 0.1 reads the timeline shown in the notebook: ThreadPool(2), map over sleeps
 # of 0.2, 0.1, 0.1, 0.3, 0.1 and 0.2 s.
@@ -24,31 +24,6 @@ from . import NotYet, exercise, expect_true
 EX0_1_WORKER_1_TASKS = 4
 EX0_1_MAP_RETURNED = 0.5
 EX0_1_WAITED_LONGEST = 5
-
-
-def number(value: Any, name: str, example: str) -> float:
-    """``value`` as a float, or :class:`NotYet` saying what kind of answer is wanted."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise NotYet(f"{name} should be a number, like {example}; got {value!r}", show=False)
-    return float(value)
-
-
-def whole(value: Any, name: str, example: str) -> int:
-    """``value`` as an int (3.0 is fine, 3.5 is not), or :class:`NotYet`."""
-    got = number(value, name, example)
-    if got != int(got):
-        raise NotYet(f"{name} should be a whole number, like {example}; got {value!r}",
-                     show=False)
-    return int(got)
-
-
-def trace_data(trace: Any) -> TraceData:
-    """The records of an answer cell's trace (``%%timeline --out NAME``), or :class:`NotYet`."""
-    if not isinstance(trace, Trace):
-        raise NotYet(f"the check needs the trace of your answer cell; got {trace!r}",
-                     hint="keep the first line of the answer cell (%%timeline --out ...) "
-                          "as it is, and run that cell before this one", show=False)
-    return trace.data()
 
 
 @exercise("0.1", "Read a timeline")

@@ -12,7 +12,7 @@ from typing import Any
 
 from ..trace import FINISHED
 from . import NotYet, exercise, expect_true
-from .nb00 import trace_data, whole
+from ._traces import trace_data, whole
 
 EX1_1_SQUARES = [n * n for n in range(6)]
 EX1_3_PAGES = [f"page {n}" for n in range(6)]

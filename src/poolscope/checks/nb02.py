@@ -22,47 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import NotYet, exercise, expect, expect_true
-
-# -- shared helpers -------------------------------------------------------------------
-
-_RUN_FIRST = "run the answer cell first: its first line, %%timeline --out {name}, records it"
-
-
-def _tasks(trace: Any, name: str) -> list:
-    """The recorded tasks of ``trace``, or NotYet when it is not a trace at all."""
-    tasks = getattr(trace, "tasks", None)
-    if not isinstance(tasks, list):
-        raise NotYet(f"{name} should be the trace your answer cell recorded",
-                     hint=_RUN_FIRST.format(name=name), show=False)
-    return tasks
-
-
-def _as_list(value: Any, name: str, example: str) -> list:
-    if not isinstance(value, (list, tuple)):
-        raise NotYet(f"{name} should be a list", expected=example, got=value,
-                     hint=f"write a list, like {example}")
-    return list(value)
-
-
-def _reordered(got: list, expected: list) -> bool:
-    """True when ``got`` holds the same items as ``expected`` in another order."""
-    try:
-        return got != expected and sorted(got) == sorted(expected)
-    except TypeError:  # items that do not compare (None, strings and numbers)
-        return False
-
-
-def most_at_once(tasks: list) -> int:
-    """The largest number of tasks that were running at the same moment."""
-    edges = []
-    for t in tasks:
-        if getattr(t, "started", None) is not None and getattr(t, "finished", None) is not None:
-            edges += [(t.started, 1), (t.finished, -1)]
-    running = most = 0
-    for _, step in sorted(edges):  # at the same instant a finish (-1) comes first
-        running += step
-        most = max(most, running)
-    return most
+from ._traces import as_list, most_at_once, recorded_tasks, reordered
 
 
 # -- 2.1 -------------------------------------------------------------------------------
@@ -72,20 +32,20 @@ ITEMS_2_1 = [0.2, 0.3, 0.1]
 
 @exercise("2.1", "The order of the results")
 def ex2_1(results: Any, finish_order: Any) -> str:
-    results = _as_list(results, "results", "[0.5, 0.4, 0.6]")
+    results = as_list(results, "results", "[0.5, 0.4, 0.6]")
     expected = list(ITEMS_2_1)
-    if _reordered(results, expected):
+    if reordered(results, expected):
         raise NotYet("results is not right yet", expected=expected, got=results,
                      hint="map returns the results in the order of its input, "
                           "whatever order the tasks finish in")
     expect(results, expected, message="results is not right yet",
            hint="nap(seconds) returns the seconds it slept: one result per item")
-    order = _as_list(finish_order, "finish_order", "[1, 0, 2]")
+    order = as_list(finish_order, "finish_order", "[1, 0, 2]")
     if order == [0, 1, 2]:
         raise NotYet("finish_order is not right yet", expected=[2, 0, 1], got=order,
                      hint="three workers start all three tasks at once, so the "
                           "shortest nap finishes first")
-    if _reordered(order, [0.1, 0.2, 0.3]) or order == [0.1, 0.2, 0.3]:
+    if reordered(order, [0.1, 0.2, 0.3]) or order == [0.1, 0.2, 0.3]:
         raise NotYet("finish_order is not right yet", expected=[2, 0, 1], got=order,
                      hint="finish_order lists item *indexes* (0, 1, 2), not seconds")
     return expect(order, [2, 0, 1], message="finish_order is not right yet",
@@ -121,8 +81,8 @@ PAGES_2_3 = ["page 1", "page 2", "page 3", "page 4"]
 
 @exercise("2.3", "One map instead of a loop of apply")
 def ex2_3(results: Any, trace: Any) -> str:
-    tasks = _tasks(trace, "ex2_3_trace")
-    got = _as_list(results, "results", str(PAGES_2_3))
+    tasks = recorded_tasks(trace, "ex2_3_trace")
+    got = as_list(results, "results", str(PAGES_2_3))
     expect(got, PAGES_2_3, message="results is not right yet",
            hint="one result per page, in the order of the pages (pool.map keeps "
                 "that order for you)")
@@ -145,9 +105,9 @@ AREAS_2_4 = [12, 10, 36]
 
 @exercise("2.4", "A starmap call")
 def ex2_4(areas: Any, trace: Any) -> str:
-    tasks = _tasks(trace, "ex2_4_trace")
-    got = _as_list(areas, "areas", str(AREAS_2_4))
-    if _reordered(got, AREAS_2_4):
+    tasks = recorded_tasks(trace, "ex2_4_trace")
+    got = as_list(areas, "areas", str(AREAS_2_4))
+    if reordered(got, AREAS_2_4):
         raise NotYet("areas is not right yet", expected=AREAS_2_4, got=got,
                      hint="keep the order of rooms: starmap returns results in input order")
     expect(got, AREAS_2_4, message="areas is not right yet",

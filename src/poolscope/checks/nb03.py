@@ -20,51 +20,11 @@ from __future__ import annotations
 from typing import Any
 
 from . import NotYet, exercise, expect, expect_true
-
-# -- shared helpers (as in nb02; each notebook's checks stand alone) ---------------------
-
-_RUN_FIRST = "run the answer cell first: its first line, %%timeline --out {name}, records it"
-
-
-def _tasks(trace: Any, name: str) -> list:
-    """The recorded tasks of ``trace``, or NotYet when it is not a trace at all."""
-    tasks = getattr(trace, "tasks", None)
-    if not isinstance(tasks, list):
-        raise NotYet(f"{name} should be the trace your answer cell recorded",
-                     hint=_RUN_FIRST.format(name=name), show=False)
-    return tasks
+from ._traces import as_list, most_at_once, recorded_tasks
 
 
 def _events(trace: Any, kind: str) -> list:
     return [e for e in getattr(trace, "events", None) or [] if getattr(e, "kind", None) == kind]
-
-
-def _as_list(value: Any, name: str, example: str) -> list:
-    if not isinstance(value, (list, tuple)):
-        raise NotYet(f"{name} should be a list", expected=example, got=value,
-                     hint=f"write a list, like {example}")
-    return list(value)
-
-
-def _reordered(got: list, expected: list) -> bool:
-    """True when ``got`` holds the same items as ``expected`` in another order."""
-    try:
-        return got != expected and sorted(got) == sorted(expected)
-    except TypeError:  # items that do not compare (None, strings and numbers)
-        return False
-
-
-def most_at_once(tasks: list) -> int:
-    """The largest number of tasks that were running at the same moment."""
-    edges = []
-    for t in tasks:
-        if getattr(t, "started", None) is not None and getattr(t, "finished", None) is not None:
-            edges += [(t.started, 1), (t.finished, -1)]
-    running = most = 0
-    for _, step in sorted(edges):  # at the same instant a finish (-1) comes first
-        running += step
-        most = max(most, running)
-    return most
 
 
 # -- 3.1 -------------------------------------------------------------------------------
@@ -74,8 +34,8 @@ PAGES_3_1 = ["page 1", "page 2", "page 3"]
 
 @exercise("3.1", "The function, not its result")
 def ex3_1(pages: Any, trace: Any) -> str:
-    tasks = _tasks(trace, "ex3_1_trace")
-    got = _as_list(pages, "pages", str(PAGES_3_1))
+    tasks = recorded_tasks(trace, "ex3_1_trace")
+    got = as_list(pages, "pages", str(PAGES_3_1))
     expect(got, PAGES_3_1, message="pages is not right yet",
            hint="one page per result, collected with get() in the order you submitted")
     failed = [t for t in tasks if getattr(t, "outcome", None) == "failed"]
@@ -105,14 +65,14 @@ DONE_3_2 = [0.1, 0.2, 0.4]  # two workers: 0.4 on one; 0.1 then 0.2 on the other
 
 @exercise("3.2", "imap or imap_unordered")
 def ex3_2(in_order: Any, unordered: Any) -> str:
-    got = _as_list(in_order, "in_order", "[0.5, 0.3, 0.7]")
+    got = as_list(in_order, "in_order", "[0.5, 0.3, 0.7]")
     if got == DONE_3_2:
         raise NotYet("in_order is not right yet", expected=ITEMS_3_2, got=got,
                      hint="imap yields in *input* order (it waits for the next item in "
                           "line), not as tasks complete")
     expect(got, ITEMS_3_2, message="in_order is not right yet",
            hint="nap returns its seconds; imap keeps the order of its input")
-    got = _as_list(unordered, "unordered", "[0.5, 0.3, 0.7]")
+    got = as_list(unordered, "unordered", "[0.5, 0.3, 0.7]")
     if got == ITEMS_3_2:
         raise NotYet("unordered is not right yet", expected=DONE_3_2, got=got,
                      hint="imap_unordered hands out each result as soon as its task "
@@ -131,8 +91,8 @@ PAGES_3_3 = ["page 1", "page 2", "page 3", "page 4"]
 
 @exercise("3.3", "Collect with a callback")
 def ex3_3(collected: Any, trace: Any) -> str:
-    tasks = _tasks(trace, "ex3_3_trace")
-    got = _as_list(collected, "collected", str(PAGES_3_3))
+    tasks = recorded_tasks(trace, "ex3_3_trace")
+    got = as_list(collected, "collected", str(PAGES_3_3))
     calls = {t.call for t in tasks}
     expect_true(tasks, "the pool ran no tasks",
                 hint="submit each page with pool.apply_async(fetch_slow, (page,), "
@@ -167,7 +127,7 @@ BY_PAGE_3_4 = {1: "page 1", 2: "page 2", 3: "page 3"}
 
 @exercise("3.4", "Completion order, with labels")
 def ex3_4(by_page: Any, trace: Any) -> str:
-    tasks = _tasks(trace, "ex3_4_trace")
+    tasks = recorded_tasks(trace, "ex3_4_trace")
     expect_true(isinstance(by_page, dict), "by_page should be a dict",
                 hint="build it page by page: by_page[page] = text")
     expect(by_page, BY_PAGE_3_4, message="by_page is not right yet",

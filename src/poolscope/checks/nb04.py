@@ -24,6 +24,7 @@ from multiprocessing.pool import ThreadPool
 from typing import Any
 
 from . import NotYet, exercise, expect, expect_true
+from ._traces import as_list
 
 
 def _after(seconds: float, value: Any) -> Any:
@@ -40,15 +41,13 @@ def _callable(answer: Any, name: str, signature: str) -> Callable[..., Any]:
 
 
 def _as_list(value: Any, name: str, example: str) -> list:
+    """Like :func:`as_list`, but a set is fine too (sorted where its items compare)."""
     if isinstance(value, (set, frozenset)):
         try:
             return sorted(value)
         except TypeError:
             return list(value)
-    if not isinstance(value, (list, tuple)):
-        raise NotYet(f"{name} should be a list", expected=example, got=value,
-                     hint=f"write a list, like {example}")
-    return list(value)
+    return as_list(value, name, example)
 
 
 def _shut(pool: ThreadPool) -> None:

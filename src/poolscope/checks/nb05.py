@@ -20,8 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import NotYet, exercise, expect, expect_true
-
-_RUN_FIRST = "run the answer cell first: its first line, %%timeline --out {name}, records it"
+from ._traces import RUN_FIRST
 
 
 def _records(trace: Any, name: str) -> tuple[list, list]:
@@ -29,7 +28,7 @@ def _records(trace: Any, name: str) -> tuple[list, list]:
     tasks, events = getattr(trace, "tasks", None), getattr(trace, "events", None)
     if not isinstance(tasks, list) or not isinstance(events, list):
         raise NotYet(f"{name} should be the trace your answer cell recorded",
-                     hint=_RUN_FIRST.format(name=name), show=False)
+                     hint=RUN_FIRST.format(name=name), show=False)
     return tasks, events
 
 
