@@ -7,149 +7,35 @@ What differs from a plain ``multiprocessing.pool.ThreadPool`` (and nothing else)
 - tracebacks of task, callback and ``get()`` exceptions show one poolscope frame more.
 Results and their order, the exception objects, ``multiprocessing.TimeoutError``,
 callbacks and their thread, thread names, close/terminate/join and ``with`` all behave
-as in the stdlib: ``tests/test_faithful.py`` runs one behaviour suite against both.
+as in the stdlib: ``tests/core/test_faithful.py`` runs one behaviour suite against both.
 
-How: workers run :func:`make_worker`'s copy of CPython's ``worker`` loop with a clock
-read around each task (and each item of a chunk), instead of wrapping each task in one
-more Python function, which measured 1.2x slower on trivial tasks because the extra
-frame is amplified by GIL hand-offs. The caller-side methods are CPython's own
+How: workers run CPython's ``worker`` loop with a clock read around each task
+(``_worker.py``); results time their waits (``_results.py``). The caller-side methods
+here are CPython's own
 (3.11-3.13 are identical here) with a record appended before each task is queued, so a
 worker never meets a job the caller has not logged.
 """
 
 from __future__ import annotations
 
-import itertools
 import threading
-from multiprocessing import TimeoutError as PoolTimeoutError
 from multiprocessing import pool as mp_pool
 from typing import Any
 
 from . import _log
-from ._log import OK, RAISED, STOP, TIMEOUT, PoolLog, describe
+from ._log import OK, RAISED, PoolLog
+from ._results import (
+    RecordedApplyResult,
+    RecordedIMapIterator,
+    RecordedIMapUnorderedIterator,
+    RecordedMapResult,
+    _timed_callback,
+    plain_get,
+)
+from ._worker import make_worker
 
 _mapstar = mp_pool.mapstar
 _starmapstar = mp_pool.starmapstar
-_reraise = mp_pool._helper_reraises_exception
-_starmap = itertools.starmap
-_islice = itertools.islice
-
-
-def make_worker(plog: PoolLog):
-    """CPython's ``multiprocessing.pool.worker`` for threads, timing each task.
-
-    Named ``worker`` so that thread names stay ``Thread-N (worker)``.
-    """
-    clock = plog.clock
-
-    def worker(inqueue, outqueue, initializer=None, initargs=(), maxtasks=None,
-               wrap_exception=False):
-        # ThreadPool always passes maxtasks=None and wrap_exception=False.
-        put = outqueue.put
-        get = inqueue.get
-        wlog = plog.new_worker()
-        if initializer is not None:
-            wlog.init_started = clock()
-            try:
-                initializer(*initargs)
-            except BaseException as e:  # the worker dies, as in the stdlib
-                wlog.init_error = describe(e)
-                raise
-            finally:
-                wlog.init_finished = clock()
-        records = wlog.records
-        extend = records.fromlist  # a list: fromlist takes it in one C loop
-        append = records.append
-        fail = wlog.failures.append
-        try:
-            while True:
-                try:
-                    task = get()
-                except (EOFError, OSError):
-                    break
-                if task is None:  # sentinel from close()/terminate()
-                    break
-                job, i, func, args, kwds = task
-                if not plog.on:  # recording over: run exactly as the stdlib does
-                    try:
-                        result = (True, func(*args, **kwds))
-                    except Exception as e:
-                        result = (False, e)
-                else:
-                    if func is _mapstar or func is _starmapstar:
-                        n = len(args[0][1])  # a chunk of a map()-family call
-                    else:
-                        n = _log.INPUT_ERROR if func is _reraise else 1
-                    extend([job, i, n, clock()])
-                    if n > 1:
-                        fn, chunk = args[0]
-                        out: list[Any] = []
-                        try:  # the very map()/starmap() the stdlib runs: same errors
-                            items = map(fn, chunk) if func is _mapstar else _starmap(fn, chunk)
-                            _run_chunk(items, n, out, extend, clock)
-                            result = (True, out)
-                        except Exception as e:
-                            fail((job, i, len(out), describe(e), False))
-                            result = (False, e)
-                        except BaseException as e:  # SystemExit etc. kill the worker
-                            fail((job, i, len(out), describe(e), True))
-                            raise
-                    else:  # one item: an apply, an imap item, a chunk of one
-                        try:
-                            result = (True, func(*args, **kwds))
-                            append(clock())
-                        except Exception as e:
-                            append(clock())
-                            fail((job, i, 0, describe(e), False))
-                            result = (False, e)
-                        except BaseException as e:
-                            append(clock())
-                            fail((job, i, 0, describe(e), True))
-                            raise
-                try:
-                    put((job, i, result))
-                except Exception as e:
-                    wrapped = mp_pool.MaybeEncodingError(e, result[1])
-                    put((job, i, (False, wrapped)))
-                task = job = result = func = args = kwds = None
-        finally:
-            wlog.exited = clock()
-
-    return worker
-
-
-# Items of a chunk are timed one by one while they take FAST_NS or more; faster ones
-# are run in groups of up to MAX_GROUP items between two clock reads. A clock read
-# (~80 ns here) costs more than a trivial item (~30 ns): timing each one measured 5x
-# slower; grouping keeps map() with the default chunksize within 2x. A group's items
-# share its measured span evenly (Task.measured is False for them).
-FAST_NS = 10_000
-MAX_GROUP = 64
-
-
-def _run_chunk(items, n: int, out: list, extend, clock) -> None:
-    """Run ``items`` into ``out``, logging ``stamp`` after a timed item and
-    ``-count, stamp`` after a group. On an exception the items so far, including the
-    failing one, get their stamp before it propagates."""
-    step, done = 1, 0
-    last = None
-    add = out.extend
-    while done < n:
-        try:
-            add(_islice(items, step))
-        except BaseException:
-            got = len(out) - done + 1  # the failing item ran too
-            extend([clock()] if got == 1 else [-got, clock()])
-            raise
-        now = clock()
-        got = len(out) - done
-        extend([now] if got == 1 else [-got, now])
-        done += got
-        if last is not None and now - last < FAST_NS * got:
-            step = min(step * 2, MAX_GROUP, n - done) or 1
-        else:
-            step = 1
-        last = now
 
 
 def _counted(iterable, entry: list[int | None]):
@@ -162,123 +48,6 @@ def _counted(iterable, entry: list[int | None]):
             yield x
     finally:
         entry[0] = n
-
-
-def _timed_callback(plog: PoolLog, code: int, job: int, fn):
-    """Wrap a callback so its run (in the result-handler thread) is logged."""
-
-    def callback(value):
-        if not plog.on:
-            return fn(value)
-        log = plog.thread_log()
-        pos = log.begin(code, job)
-        try:
-            fn(value)
-        except BaseException:
-            log.end(pos, RAISED)
-            raise  # kills the result handler, exactly as in the stdlib
-        log.end(pos, OK)
-
-    return callback
-
-
-class _TimedResult:
-    """``get``/``wait`` that log when the caller waited, and how it ended."""
-
-    _poolscope: PoolLog
-    _job: int
-    _event: threading.Event
-
-    def wait(self, timeout=None):
-        plog = self._poolscope
-        if not plog.on:
-            return super().wait(timeout)  # type: ignore[misc]
-        log = plog.thread_log()
-        pos = log.begin(_log.WAIT, self._job)
-        status = RAISED
-        try:
-            self._event.wait(timeout)
-            status = OK if self._event.is_set() else TIMEOUT
-        finally:
-            log.end(pos, status)
-
-    def get(self, timeout=None):
-        plog = self._poolscope
-        if not plog.on:
-            return super().get(timeout)  # type: ignore[misc]
-        clock = plog.clock
-        t0 = clock()
-        if self._event.is_set():  # the common case: one clock read, one record
-            plog.thread_log().records.fromlist(
-                [_log.GET | ((OK if self._success else RAISED) << 8), self._job, t0, t0])
-            if self._success:
-                return self._value
-            raise self._value
-        log = plog.thread_log()
-        pos = log.add(_log.GET, self._job, t0)
-        status = RAISED
-        try:
-            value = plain_get(self, timeout)
-            status = OK
-            return value
-        except PoolTimeoutError:
-            status = TIMEOUT
-            raise
-        finally:
-            log.end(pos, status)
-
-
-def plain_get(result, timeout=None):
-    """The body of ``ApplyResult.get`` without logging (for apply/map's own wait)."""
-    result._event.wait(timeout)
-    if not result._event.is_set():
-        raise PoolTimeoutError
-    if result._success:
-        return result._value
-    raise result._value
-
-
-class RecordedApplyResult(_TimedResult, mp_pool.ApplyResult):
-    pass
-
-
-class RecordedMapResult(_TimedResult, mp_pool.MapResult):
-    pass
-
-
-class _TimedIMap:
-    _poolscope: PoolLog
-    _job: int
-
-    def next(self, timeout=None):
-        plog = self._poolscope
-        if not plog.on:
-            return super().next(timeout)  # type: ignore[misc]
-        log = plog.thread_log()
-        pos = log.begin(_log.NEXT, self._job)
-        status = RAISED
-        try:
-            value = super().next(timeout)  # type: ignore[misc]
-            status = OK
-            return value
-        except StopIteration:
-            status = STOP
-            raise
-        except PoolTimeoutError:
-            status = TIMEOUT
-            raise
-        finally:
-            log.end(pos, status)
-
-    __next__ = next
-
-
-class RecordedIMapIterator(_TimedIMap, mp_pool.IMapIterator):
-    pass
-
-
-class RecordedIMapUnorderedIterator(_TimedIMap, mp_pool.IMapUnorderedIterator):
-    pass
 
 
 class RecordedPool:

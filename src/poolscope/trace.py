@@ -56,7 +56,7 @@ class Task:
     caller: str = ""  # the thread that submitted it
     # False for an item faster than 10 us run in a group of such items between two
     # clock reads (a clock read costs more than such an item): the group's measured
-    # span is shared evenly by its items. See _pool.FAST_NS.
+    # span is shared evenly by its items. See _worker.FAST_NS.
     measured: bool = True
 
     @property
