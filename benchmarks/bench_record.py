@@ -17,6 +17,7 @@ import gc
 import statistics
 import sys
 import time
+import timeit
 import tracemalloc
 from multiprocessing.pool import ThreadPool
 
@@ -112,12 +113,65 @@ def memory(n: int) -> float:
     return held / n
 
 
+def _burn(k: int = 20) -> None:
+    for _ in range(k):
+        pass
+
+
+def _busy_worker(inqueue, outqueue, initializer=None, initargs=(), maxtasks=None,
+                 wrap_exception=False):
+    """CPython's ThreadPool worker loop plus a do-nothing loop (~350 ns) per task."""
+    put, get = outqueue.put, inqueue.get
+    while True:
+        task = get()
+        if task is None:
+            break
+        job, i, func, args, kwds = task
+        _burn()
+        try:
+            result = (True, func(*args, **kwds))
+        except Exception as e:
+            result = (False, e)
+        put((job, i, result))
+        task = job = result = func = args = kwds = None
+
+
+def floor(rounds: int) -> None:
+    """Reference, not a target: what ~350 ns of extra work per task costs a plain,
+    unrecorded pool on map(chunksize=1) (about what recording adds: two clock reads
+    and one record). GIL hand-offs amplify any per-task work in the worker."""
+    from multiprocessing import pool as mp_pool
+
+    burn_ns = min(timeit.repeat(_burn, number=100_000, repeat=5)) / 100_000 * 1e9
+    run = map_chunks(100_000, 1)
+    ratios = []
+    for i in range(rounds):
+        times = {}
+        for busy in ((False, True) if i % 2 == 0 else (True, False)):
+            gc.collect()
+            saved = mp_pool.worker
+            mp_pool.worker = _busy_worker if busy else saved  # read when workers start
+            try:
+                pool = ThreadPool(4)
+            finally:
+                mp_pool.worker = saved
+            t0 = time.perf_counter()
+            run(pool)
+            times[busy] = time.perf_counter() - t0
+            pool.close()
+            pool.join()
+        ratios.append(times[True] / times[False])
+    print(f"reference: plain pool, worker + {burn_ns:.0f} ns of no-op per task, "
+          f"map(chunksize=1) of 100,000: {statistics.median(ratios):.3f}x (no recording)")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="3 rounds, 100,000-task memory run")
     args = parser.parse_args(argv)
     print(f"CPython {sys.version.split()[0]}, {time.strftime('%Y-%m-%d %H:%M')}")
     ok = overhead(3 if args.quick else 7)
+    floor(3 if args.quick else 7)
     n = 100_000 if args.quick else 1_000_000
     per_task = memory(n)
     print(f"memory: {per_task:.1f} bytes per recorded task at {n:,} tasks "
