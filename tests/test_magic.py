@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 pytest.importorskip("IPython")
@@ -43,12 +45,20 @@ def test_timeline_magic_displays_the_trace(shell, capsys):
     assert "worker 0" in out and "<poolscope.Trace: 4 tasks (4 finished) on 2 workers>" in out
 
 
-def test_cell_that_raises_still_shows_the_timeline(shell, capsys):
+def test_cell_that_raises_shows_the_timeline_then_fails_with_its_own_error(shell, capsys):
     result = shell.run_cell(f"%%timeline --no-plot\n{CELL}raise KeyError('boom')\n")
     out = capsys.readouterr()
-    assert "KeyError" in out.out + out.err
     assert "worker 0" in out.out
-    assert result.error_in_exec is None  # the magic itself did not fail
+    assert isinstance(result.error_in_exec, KeyError)  # the cell fails: Run All stops
+    text = re.sub(r"\x1b\[[0-9;]*m", "", out.out + out.err)  # without colours
+    assert text.count("KeyError: 'boom'") == 1  # one traceback, not two
+    assert "showtraceback" not in vars(shell)  # the shell is left as it was
+
+
+def test_a_syntax_error_fails_the_cell(shell, capsys):
+    result = shell.run_cell("%%timeline --no-plot\nwith ThreadPool(2) as pool\n")
+    assert isinstance(result.error_in_exec, SyntaxError)
+    assert "no tasks recorded" in capsys.readouterr().out
 
 
 def test_bad_tick(shell, capsys):

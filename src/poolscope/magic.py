@@ -9,7 +9,8 @@
 prints the text timeline, then displays the trace (the timeline image, or in a
 terminal its one-line summary). Options: ``--tick SECONDS`` (text timeline),
 ``--no-plot`` (text only), ``--out NAME`` (keep the trace in variable ``NAME``).
-If the cell raises, the traceback is shown as usual and so is the timeline so far.
+If the cell raises, the timeline so far is shown, then the cell fails with the cell's own
+exception (shown once), like any other cell.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ def _magics_class():
             from .render.notebook import summary_line
 
             with record() as trace:
-                self.shell.run_cell(cell)  # shows its own output and any traceback
+                error = _run_quietly(self.shell, cell)
             if args.out:
                 self.shell.user_ns[args.out] = trace
             snap = snapshot(trace)
@@ -51,8 +52,30 @@ def _magics_class():
                 print(summary_line(snap.data()))
             else:
                 display(snap)
+            if error is not None:
+                # The cell fails like any other cell (so "Run All" stops here), with
+                # its own exception, shown once, after the timeline so far.
+                raise error
 
     return TimelineMagics
+
+
+def _run_quietly(shell: Any, cell: str) -> BaseException | None:
+    """Run ``cell`` like a cell (its output and last value shown) and return its
+    exception instead of showing the traceback, which the magic re-raises once."""
+    quiet = ("showtraceback", "showsyntaxerror")
+    saved = {name: vars(shell).get(name) for name in quiet}
+    for name in quiet:
+        setattr(shell, name, lambda *args, **kwargs: None)
+    try:
+        result = shell.run_cell(cell)
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                delattr(shell, name)  # back to the class's method
+            else:
+                setattr(shell, name, value)
+    return result.error_before_exec or result.error_in_exec
 
 
 def load_ipython_extension(ipython: Any) -> None:
