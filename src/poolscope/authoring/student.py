@@ -38,7 +38,8 @@ CODE_STUB, TEXT_STUB = "# YOUR CODE HERE", "YOUR ANSWER HERE"  # nbgrader's stub
 GRADED_TAGS = {"exercise", "check"}        # removed from the cells that carry them
 LEFT_OUT_TAGS = {"answer", "instructor"}   # cells with these tags are left out
 # Files next to the notebooks that only authors and instructors use.
-INSTRUCTOR_ONLY = {"sanitize.cfg", "AUTHORING.md", "nbgrader_config.py", "gradebook.db"}
+INSTRUCTOR_ONLY = {"sanitize.cfg", "AUTHORING.md", "INSTRUCTORS.md", "nbgrader_config.py",
+                   "gradebook.db"}
 SKIPPED_DIRS = {"__pycache__", ".ipynb_checkpoints"}
 # Written into OUT_DIR so a later run knows it may replace that directory.
 STAMP = ".poolscope-student"
