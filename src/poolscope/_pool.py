@@ -75,13 +75,18 @@ class RecordedPool:
         return None if fn is None else _timed_callback(self._poolscope, code, job, fn)
 
     def _apply_async(self, code, func, args, kwds, callback, error_callback):
-        t0 = self._poolscope.clock()
+        """CPython's apply_async, logging the submission before the task is queued.
+        Returns the result and the position of its record (apply() completes it)."""
+        plog = self._poolscope
+        t0 = plog.clock()
         self._check_running()  # type: ignore[attr-defined]
-        result = RecordedApplyResult(self, None, None)
-        result._callback = self._wrap(_log.CALLBACK, result._job, callback)
-        result._error_callback = self._wrap(_log.ERROR_CALLBACK, result._job, error_callback)
+        result = RecordedApplyResult(self, callback, error_callback)
+        job = result._job
+        if callback is not None or error_callback is not None:
+            result._callback = self._wrap(_log.CALLBACK, job, callback)
+            result._error_callback = self._wrap(_log.ERROR_CALLBACK, job, error_callback)
         pos = self._submitted(code, result, t0)
-        self._taskqueue.put(([(result._job, 0, func, args, kwds)], None))  # type: ignore[attr-defined]
+        self._taskqueue.put(([(job, 0, func, args, kwds)], None))  # type: ignore[attr-defined]
         return result, pos
 
     def _map_async_as(self, code, func, iterable, mapper, chunksize=None, callback=None,
@@ -144,21 +149,9 @@ class RecordedPool:
         return self._blocking(self._apply_async(_log.APPLY, func, args, kwds, None, None))
 
     def apply_async(self, func, args=(), kwds={}, callback=None, error_callback=None):
-        plog = self._poolscope
-        if not plog.on:
+        if not self._poolscope.on:
             return super().apply_async(func, args, kwds, callback, error_callback)  # type: ignore[misc]
-        # _apply_async inlined: this is the hot path of an apply_async loop.
-        t0 = plog.clock()
-        self._check_running()  # type: ignore[attr-defined]
-        result = RecordedApplyResult(self, callback, error_callback)
-        job = result._job
-        if callback is not None or error_callback is not None:
-            result._callback = self._wrap(_log.CALLBACK, job, callback)
-            result._error_callback = self._wrap(_log.ERROR_CALLBACK, job, error_callback)
-        result._poolscope = plog
-        plog.thread_log().records.fromlist([_log.APPLY_ASYNC, job, t0, t0])
-        self._taskqueue.put(([(job, 0, func, args, kwds)], None))  # type: ignore[attr-defined]
-        return result
+        return self._apply_async(_log.APPLY_ASYNC, func, args, kwds, callback, error_callback)[0]
 
     def map(self, func, iterable, chunksize=None):
         if not self._poolscope.on:
