@@ -4,6 +4,9 @@ A recorded pool owns one :class:`PoolLog`. Each worker thread appends to its own
 :class:`WorkerLog`; each thread that calls into the pool (the caller, the result
 handler running callbacks) appends to its own :class:`ThreadLog`. Objects such as
 ``Task`` are built from these arrays only when someone asks (see ``_build.py``).
+A process pool's workers cannot write here: their records travel back to the parent,
+where its result-handler thread, the only writer of those WorkerLogs, appends them
+(see ``_procpool.py``).
 
 Example:
     >>> log = PoolLog(clock=lambda: 0)
@@ -29,7 +32,8 @@ from dataclasses import dataclass, field
 
 Clock = Callable[[], int]  # nanoseconds, monotonic
 
-# Codes of ThreadLog records ``(code | status << 8, job, t0, t1)``.
+# Codes of ThreadLog records ``(code | status << 8 | item << 16, job, t0, t1)``; ``item``
+# is used only by CANCEL (which item of an executor's map() was cancelled).
 # Submissions: the index is the call's name in CALLS.
 CALLS = (
     "apply",
@@ -56,6 +60,21 @@ KINDS = CALLS + (
     "join",
     "exit",
 )
+# Added later, appended so that the codes above keep their numbers: the
+# ThreadPoolExecutor's calls, waits and events, and a process pool's input errors
+# (logged by its task-handler thread, since its workers cannot write here).
+SUBMIT, EXECUTOR_MAP, SHUTDOWN, RESULT, EXCEPTION, CANCEL, INPUT_ERROR_EVENT = range(17, 24)
+KINDS += (
+    "submit",
+    "map",  # ThreadPoolExecutor.map: submits every item, then returns (not blocking)
+    "shutdown",
+    "result",
+    "exception",
+    "cancel",  # a successful Future.cancel() (also by shutdown(cancel_futures=True))
+    "input error",
+)
+SUBMISSIONS = frozenset(range(len(CALLS))) | {SUBMIT, EXECUTOR_MAP}
+ITEM_SHIFT = 16  # where a record's item number starts in its code word
 
 # Status, stored in the high bits of the code once the call has returned.
 PENDING, OK, RAISED, TIMEOUT, STOP = range(5)
@@ -66,6 +85,13 @@ STATUSES = (None, "ok", "raised", "timeout", "stop")
 # n == INPUT_ERROR: the pool's stand-in task that re-raises an exception the input
 # iterable raised (CPython's ``_helper_reraises_exception``); it has one timestamp.
 INPUT_ERROR = -1
+# Fast one-item tasks that a worker takes straight from the queue, without waiting, are
+# run in groups between two clock reads (see _worker.py): each is logged as the short
+# record ``job, ~i`` (a negative second field: "started when the worker's previous task
+# ended", no stamp), or just ``~i`` when its job is that of the worker's previous task,
+# and the group is closed by ``GROUP_END, stamp``. The group's tasks share the span
+# from the worker's previous stamp to that one evenly. (~i is never GROUP_END.)
+GROUP_END = -(2**63)
 
 
 def describe(exc: BaseException) -> str:
@@ -114,7 +140,7 @@ class WorkerLog:
 
     lane: int
     name: str
-    started: int
+    started: int  # thread started; a process: when it began running its worker loop
     records: array = field(default_factory=lambda: array("q"))
     # (job, i, position of the failing item in the task, "Type: message", is_base)
     failures: list[tuple[int, int, int, str, bool]] = field(default_factory=list)
@@ -142,6 +168,12 @@ class PoolLog:
     threads: dict[int, ThreadLog] = field(default_factory=dict)
     # job -> [length or None, chunksize]; map-family calls and imap/imap_unordered.
     calls: dict[int, list[int | None]] = field(default_factory=dict)
+    # Process pools only. (job, i, "Type: message") of tasks the task handler could
+    # not send to a worker (pickling failed), written by that thread only; and of
+    # results a worker could not send back (MaybeEncodingError), written by the
+    # result handler only.
+    unsent: list[tuple[int, int, str]] = field(default_factory=list)
+    unreturned: list[tuple[int, int, str]] = field(default_factory=list)
     # Guards only the creation of new per-thread logs and lanes (rare, never per task).
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -163,7 +195,12 @@ class PoolLog:
 
     def new_worker(self) -> WorkerLog:
         """Register the calling thread as a worker and give it the next lane."""
+        return self.add_worker(threading.current_thread().name)
+
+    def add_worker(self, name: str) -> WorkerLog:
+        """Give a worker that another thread is starting (an executor's thread, a
+        worker process) the next lane, timed now."""
         with self._lock:
-            log = WorkerLog(len(self.workers), threading.current_thread().name, self.clock())
+            log = WorkerLog(len(self.workers), name, self.clock())
             self.workers.append(log)
         return log

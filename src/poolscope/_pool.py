@@ -23,6 +23,7 @@ from multiprocessing import pool as mp_pool
 from typing import Any
 
 from . import _log
+from ._subclass import Subclasses
 from ._log import OK, RAISED, PoolLog
 from ._results import (
     RecordedApplyResult,
@@ -226,30 +227,17 @@ _REIMPLEMENTED = ("Process", "apply", "apply_async", "map", "map_async", "starma
                   "starmap_async", "_map_async", "imap", "imap_unordered", "close",
                   "terminate", "join", "__exit__")
 
-_classes: dict[type, type] = {}
-_classes_lock = threading.Lock()  # guards _classes; taken once per pool creation
+_subclasses = Subclasses(mp_pool.ThreadPool, (RecordedPool,), _REIMPLEMENTED, __name__)
 
 
 def recordable(base: type) -> bool:
     """False for a ThreadPool subclass that overrides a method poolscope reimplements."""
-    for cls in base.__mro__:
-        if cls is mp_pool.ThreadPool:
-            return True
-        if any(name in vars(cls) for name in _REIMPLEMENTED):
-            return False
-    return False
+    return _subclasses.recordable(base)
 
 
 def recorded_class(base: type) -> type:
     """The recorded subclass of ``base`` (ThreadPool or a user's subclass), cached."""
-    with _classes_lock:
-        cls = _classes.get(base)
-        if cls is None:
-            cls = type(f"Recorded{base.__name__}", (RecordedPool, base), {
-                "__module__": __name__, "__qualname__": f"Recorded{base.__qualname__}",
-                "_poolscope_base": base, "__doc__": f"{base.__qualname__}, recorded."})
-            _classes[base] = cls
-        return cls
+    return _subclasses.get(base)
 
 
 def make_recorded(pool: Any, plog: PoolLog) -> None:
@@ -274,11 +262,13 @@ def make_recorded(pool: Any, plog: PoolLog) -> None:
     pool.Process = Process
 
 
-def init_recorded(pool: Any, init, args: tuple, kwargs: dict) -> None:
-    """Run the stdlib ``ThreadPool.__init__`` of a recorded pool, timing it."""
+def init_recorded(pool: Any, init, args: tuple, kwargs: dict,
+                  size_attr: str = "_processes") -> None:
+    """Run the stdlib ``__init__`` of a recorded pool (or executor, whose size is in
+    ``_max_workers``), timing it."""
     plog = pool._poolscope
     plog.creator = threading.current_thread().name
     t0 = plog.clock()
     init(pool, *args, **kwargs)  # a bad argument raises here, exactly as in the stdlib
-    plog.size = pool._processes
+    plog.size = getattr(pool, size_attr)
     plog.created = (t0, plog.clock())

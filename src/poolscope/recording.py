@@ -8,10 +8,13 @@
     >>> squares, len(trace.tasks), trace.tasks[0].call
     ([1, 2, 3], 3, 'map')
 
-Rules (documented in the README and tested in tests/test_recording.py):
+Rules (documented in the README and tested in tests/core/test_recording*.py):
 - Every ``multiprocessing.pool.ThreadPool`` (so also ``multiprocessing.dummy.Pool``
-  and user subclasses) *created* while a recording is active, in any thread, is
-  recorded. While no recording is active nothing is patched, so nothing is slowed.
+  and user subclasses), every ``concurrent.futures.ThreadPoolExecutor`` and every
+  process ``multiprocessing.pool.Pool`` (also ``multiprocessing.Pool(...)`` and
+  ``get_context(...).Pool(...)``) *created* while a recording is active, in any
+  thread, is recorded. While no recording is active nothing is patched, so nothing is
+  slowed.
 - A pool created before the block is not recorded, even when used inside it.
 - A pool created inside the block and used after it keeps working exactly as before;
   its later activity is simply not recorded (the trace is frozen when the block ends).
@@ -24,22 +27,35 @@ from __future__ import annotations
 import threading
 import time
 import warnings
-from multiprocessing.pool import ThreadPool
+from concurrent.futures import ThreadPoolExecutor
+from multiprocessing.pool import Pool, ThreadPool
 from typing import Literal
 
-from . import _pool
+from . import _executor, _pool, _procpool
 from ._log import Clock, PoolLog
 from .trace import Trace
 
 State = Literal["new", "recording", "stopped"]
 
-# Guards _active and the patch of ThreadPool.__init__. Taken when a recording starts
+# Guards _active and the patches of the constructors. Taken when a recording starts
 # or stops and once per pool creation; never by workers or on a task's path.
 _lock = threading.Lock()
 _active: list[Recording] = []
 
 
 _original_init = ThreadPool.__init__
+_original_pool_init = Pool.__init__
+_original_executor_init = ThreadPoolExecutor.__init__
+
+
+def _new_log(kind: str) -> PoolLog | None:
+    """A PoolLog watched by every active recording (call with _lock held), or None."""
+    if not _active:
+        return None
+    plog = PoolLog(clock=_active[-1].clock, kind=kind, watchers=len(_active))
+    for rec in _active:
+        rec._pools.append(plog)
+    return plog
 
 
 def _recorded_init(self, *args, **kwargs):
@@ -53,10 +69,8 @@ def _recorded_init(self, *args, **kwargs):
                           "that recording relies on, so it is not recorded", stacklevel=2)
             return _original_init(self, *args, **kwargs)
         with _lock:  # so that a recording stopping now sees this pool, or is not told of it
-            if _active:
-                plog = PoolLog(clock=_active[-1].clock, watchers=len(_active))
-                for rec in _active:
-                    rec._pools.append(plog)
+            plog = _new_log("ThreadPool")
+            if plog is not None:
                 _pool.make_recorded(self, plog)
     if isinstance(self, _pool.RecordedPool):
         _pool.init_recorded(self, _original_init, args, kwargs)
@@ -64,8 +78,67 @@ def _recorded_init(self, *args, **kwargs):
         _original_init(self, *args, **kwargs)
 
 
+def _recorded_pool_init(self, *args, **kwargs):
+    # Installed as Pool.__init__ (the process pool) while any recording is active.
+    if isinstance(self, ThreadPool):
+        # ThreadPool.__init__ calls Pool.__init__: the ThreadPool was dealt with there.
+        return _original_pool_init(self, *args, **kwargs)
+    if not isinstance(self, _pool.RecordedPool):
+        if not _procpool.recordable(type(self)):
+            warnings.warn(f"poolscope: {type(self).__qualname__} overrides a pool method "
+                          "that recording relies on, so it is not recorded", stacklevel=2)
+            return _original_pool_init(self, *args, **kwargs)
+        with _lock:
+            # Worker processes time themselves with time.monotonic_ns, the clock every
+            # process shares; another clock cannot be compared with theirs.
+            custom = bool(_active) and _active[-1].clock is not time.monotonic_ns
+            plog = None if custom else _new_log("Pool")
+            if plog is not None:
+                _procpool.make_recorded(self, plog)
+        if custom:
+            warnings.warn("poolscope: a process Pool is recorded only with the default "
+                          "clock (time.monotonic_ns), so this one is not recorded",
+                          stacklevel=2)
+    if isinstance(self, _pool.RecordedPool):
+        _pool.init_recorded(self, _original_pool_init, args, kwargs)
+    else:
+        _original_pool_init(self, *args, **kwargs)
+
+
+def _recorded_executor_init(self, *args, **kwargs):
+    # Installed as ThreadPoolExecutor.__init__ while any recording is active.
+    if not isinstance(self, _executor.RecordedExecutor):
+        if not _executor.recordable(type(self)):
+            warnings.warn(f"poolscope: {type(self).__qualname__} overrides an executor "
+                          "method that recording relies on, so it is not recorded",
+                          stacklevel=2)
+            return _original_executor_init(self, *args, **kwargs)
+        with _lock:
+            plog = _new_log("ThreadPoolExecutor")
+            if plog is not None:
+                _executor.make_recorded(self, plog)
+    if isinstance(self, _executor.RecordedExecutor):
+        _executor.init_recorded(self, _original_executor_init, args, kwargs)
+    else:
+        _original_executor_init(self, *args, **kwargs)
+
+
+# (class, original __init__, recorded __init__): installed together, removed together.
+_PATCHES = (
+    (ThreadPool, _original_init, _recorded_init),
+    (Pool, _original_pool_init, _recorded_pool_init),
+    (ThreadPoolExecutor, _original_executor_init, _recorded_executor_init),
+)
+
+
+def _patch(on: bool) -> None:
+    for cls, original, recorded in _PATCHES:
+        cls.__init__ = recorded if on else original  # type: ignore[method-assign]
+
+
 class Recording:
-    """A recording of the thread pools created while it is active.
+    """A recording of the pools (ThreadPool, ThreadPoolExecutor, process Pool) created
+    while it is active.
 
     Use it as a context manager (``with poolscope.record() as trace``), or call
     :meth:`start` and :meth:`stop` (which returns the finished :class:`Trace`).
@@ -96,7 +169,7 @@ class Recording:
         with _lock:
             if not self.private:
                 if not _active:
-                    ThreadPool.__init__ = _recorded_init  # type: ignore[method-assign]
+                    _patch(True)
                 _active.append(self)
             self.state = "recording"
         return self.trace
@@ -109,7 +182,7 @@ class Recording:
             if not self.private:
                 _active.remove(self)
                 if not _active:
-                    ThreadPool.__init__ = _original_init  # type: ignore[method-assign]
+                    _patch(False)
             self.state = "stopped"
         self.trace._freeze(self.snapshot())
         for plog in self._pools:
@@ -134,7 +207,8 @@ class Recording:
 
 
 def record(clock: Clock | None = None) -> Recording:
-    """Record every ThreadPool created inside the ``with`` block.
+    """Record every ThreadPool, ThreadPoolExecutor and process Pool created inside the
+    ``with`` block.
 
     ``clock`` (for tests) is a callable returning monotonic nanoseconds.
 

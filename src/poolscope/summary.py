@@ -15,6 +15,9 @@ from dataclasses import dataclass, field
 
 from .trace import ABANDONED, FAILED, FINISHED, TraceData
 
+# Tasks that ran to an end. Not "killed" ones (a process pool's task stopped by
+# terminate(): its finish is when terminate() returned, not when the work ended), nor
+# failed ones that never started (a process pool could not send them).
 _DONE = (FINISHED, FAILED, ABANDONED)
 
 

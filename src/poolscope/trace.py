@@ -24,27 +24,49 @@ if TYPE_CHECKING:
 
 # Task outcomes (plain strings, so they print and compare simply).
 FINISHED: Final = "finished"
-FAILED: Final = "failed"
+FAILED: Final = "failed"  # raised; or, in a process pool, could not be pickled (see note)
 RUNNING: Final = "running"  # started, not finished when the trace was taken
 ABANDONED: Final = "abandoned"  # running when terminate() was called; result discarded
+# Process pools only: running in a worker process when terminate() killed it. Its
+# ``finished`` is when terminate() returned (the process was dead by then).
+KILLED: Final = "killed"
 NEVER_STARTED: Final = "never started"
-OUTCOMES: Final = (FINISHED, FAILED, RUNNING, ABANDONED, NEVER_STARTED)
+OUTCOMES: Final = (FINISHED, FAILED, RUNNING, ABANDONED, KILLED, NEVER_STARTED)
 
 # Why a task never started (Task.note).
 QUEUED: Final = "still queued"  # when the trace was taken
 TERMINATED: Final = "dropped by terminate()"
 CHUNK_FAILED: Final = "skipped: an earlier item of its chunk raised"
+# ThreadPoolExecutor: which call cancelled it.
+CANCELLED: Final = "cancelled by future.cancel()"
+CANCELLED_BY_SHUTDOWN: Final = "cancelled by shutdown(cancel_futures=True)"
+CANCELLED_BY_MAP: Final = "cancelled: map()'s result iterator ended early"
+BROKEN: Final = "dropped: an initializer failed (BrokenThreadPool)"
+# Process pools: the pool learns a chunk's item times only when the whole chunk ends,
+# so of a chunk killed by terminate() only its first unreported item has a start.
+KILLED_WITH_CHUNK: Final = "killed with its chunk; whether it had started is unknown"
+NOT_SENT: Final = "never sent to a worker process: pickling the task failed"
+RESULT_NOT_SENT: Final = "its result could not be pickled back to the parent"
 
 
 @dataclass(frozen=True, slots=True)
 class Task:
-    """One task item: an ``apply``, or one item of a ``map``/``imap``/``starmap``."""
+    """One task item: an ``apply``, or one item of a ``map``/``imap``/``starmap``; for a
+    ThreadPoolExecutor a ``submit``, or one item of its ``map``.
+
+    ``outcome`` is one of OUTCOMES: finished, failed (``error`` says why), running,
+    abandoned (a thread running when terminate() was called: it runs on, its result is
+    discarded), killed (a process running when terminate() killed it; a task whose
+    result had not reached the parent by then counts as killed too), never started
+    (``note`` says why: still queued, dropped by terminate(), skipped after an earlier
+    item of its chunk raised, cancelled and by what, ...).
+    """
 
     pool: int  # index into Trace.pools
-    call: str  # "apply", "map_async", ...
+    call: str  # "apply", "map_async", "submit", ...
     call_id: int  # which call of the trace, numbered in order of submission
     index: int  # the item's position in the call's input
-    worker: str | None  # worker thread's name
+    worker: str | None  # worker thread's (or process's) name
     lane: int | None  # the worker's lane in its pool (0, 1, ...)
     submitted: float
     started: float | None
@@ -73,7 +95,9 @@ class Task:
 
 @dataclass(frozen=True, slots=True)
 class Event:
-    """Something a thread did: a blocking call, get/wait/next, a callback, close, ...
+    """Something a thread did: a blocking call, get/wait/next, a callback, close, ...;
+    for a ThreadPoolExecutor also submit, map, result/exception waits, cancel and
+    shutdown.
 
     ``end`` is None while it is still going on; ``status`` is "ok", "raised",
     "timeout", "stop" (StopIteration) or None while going on.
@@ -90,7 +114,8 @@ class Event:
 
 @dataclass(frozen=True, slots=True)
 class Worker:
-    """A worker thread: a lane of the timeline."""
+    """A worker thread (or process): a lane of the timeline. ``exited`` is None while
+    it runs, and for a process killed by terminate()."""
 
     pool: int
     lane: int
@@ -105,7 +130,7 @@ class Worker:
 @dataclass(frozen=True, slots=True)
 class PoolInfo:
     index: int
-    kind: str
+    kind: str  # "ThreadPool", "ThreadPoolExecutor" or "Pool" (the process pool)
     size: int
     created: float
     creator: str = ""

@@ -122,3 +122,109 @@ def test_a_group_that_ends_in_a_failure():
     assert [t.outcome for t in data.tasks] == [T.FINISHED, T.FINISHED, T.FAILED] + [
         T.NEVER_STARTED] * 3
     assert data.tasks[2].finished == 0.004 and data.tasks[2].error == "KeyError: 2"
+
+
+# -- ThreadPoolExecutor and process Pool logs ----------------------------------------
+
+def test_executor_cancellations_are_told_apart():
+    plog, caller = pool_log(1)
+    plog.kind = "ThreadPoolExecutor"
+    caller.add(_log.SUBMIT, 1, MS, MS)  # runs
+    caller.add(_log.SUBMIT, 2, MS, MS)  # cancelled by future.cancel()
+    plog.calls[3] = [3, 1]
+    caller.add(_log.EXECUTOR_MAP, 3, 2 * MS, 2 * MS)  # item 0 runs, 1 cancelled by map
+    caller.add(_log.SUBMIT, 4, 2 * MS, 2 * MS)  # cancelled by shutdown(cancel_futures=True)
+    caller.add(_log.SUBMIT, 5, 2 * MS, 2 * MS)  # still queued (shutdown(wait=False))
+    caller.add(_log.CANCEL | _log.OK << 8, 2, 3 * MS, 3 * MS)
+    caller.add(_log.CANCEL | _log.OK << 8 | 1 << _log.ITEM_SHIFT, 3, 4 * MS, 4 * MS)
+    caller.add(_log.SHUTDOWN | _log.OK << 8, -1, 5 * MS, 7 * MS)
+    caller.add(_log.CANCEL | _log.OK << 8, 4, 6 * MS, 6 * MS)
+    worker(plog, 0, (1, 0, 1, MS, 2 * MS), (3, 0, 1, 2 * MS, 3 * MS))
+    data = build([plog], start=0, now=10 * MS, clock=lambda: 0)
+    got = [(t.call, t.index, t.outcome, t.note) for t in data.tasks]
+    assert got == [
+        ("submit", 0, T.FINISHED, None),
+        ("submit", 0, T.NEVER_STARTED, T.CANCELLED),
+        ("map", 0, T.FINISHED, None),
+        ("map", 1, T.NEVER_STARTED, T.CANCELLED_BY_MAP),
+        ("map", 2, T.NEVER_STARTED, T.QUEUED),  # no cancel record for item 2
+        ("submit", 0, T.NEVER_STARTED, T.CANCELLED_BY_SHUTDOWN),
+        ("submit", 0, T.NEVER_STARTED, T.QUEUED),
+    ]
+    assert [t.chunk for t in data.tasks] == [None] * 7
+    cancels = [(e.call_id, e.start) for e in data.events if e.kind == "cancel"]
+    assert cancels == [(1, 0.003), (2, 0.004), (3, 0.006)]
+    assert [e.kind for e in data.events if e.kind in ("submit", "map", "shutdown")] == [
+        "submit", "submit", "map", "submit", "submit", "shutdown"]
+
+
+def test_a_broken_executor_drops_its_queued_tasks():
+    plog, caller = pool_log(1)
+    plog.kind = "ThreadPoolExecutor"
+    caller.add(_log.SUBMIT, 1, MS, MS)
+    w = worker(plog, 0)
+    w.init_started, w.init_finished, w.init_error = MS, 2 * MS, "RuntimeError: no"
+    data = build([plog], start=0, now=3 * MS, clock=lambda: 0)
+    assert [(t.outcome, t.note) for t in data.tasks] == [(T.NEVER_STARTED, T.BROKEN)]
+    assert [(e.kind, e.status) for e in data.events if e.kind == "initializer"] == [
+        ("initializer", "raised")]
+
+
+def test_process_tasks_killed_by_terminate():
+    plog, caller = pool_log(2)
+    plog.kind = "Pool"
+    caller.add(_log.APPLY_ASYNC, 1, MS, MS)  # running on worker 0: killed
+    plog.calls[2] = [5, 2]
+    caller.add(_log.MAP_ASYNC, 2, MS, MS)  # chunk 0 running on worker 1, the rest queued
+    pos = caller.begin(_log.TERMINATE, -1)
+    caller.records[pos + 2] = 4 * MS  # terminate() called at 4 ms, returned at 6 ms
+    caller.records[pos + 3] = 6 * MS
+    caller.records[pos] |= _log.OK << 8
+    worker(plog, 0, (1, 0, 1, 2 * MS))
+    worker(plog, 1, (2, 0, 2, 3 * MS))
+    data = build([plog], start=0, now=10 * MS, clock=lambda: 0)
+    got = [(t.call, t.index, t.outcome, t.started, t.finished, t.note) for t in data.tasks]
+    assert got == [
+        ("apply_async", 0, T.KILLED, 0.002, 0.006, None),
+        ("map_async", 0, T.KILLED, 0.003, 0.006, None),
+        ("map_async", 1, T.KILLED, None, None, T.KILLED_WITH_CHUNK),
+        ("map_async", 2, T.NEVER_STARTED, None, None, T.TERMINATED),
+        ("map_async", 3, T.NEVER_STARTED, None, None, T.TERMINATED),
+        ("map_async", 4, T.NEVER_STARTED, None, None, T.TERMINATED),
+    ]
+    # The same records in a ThreadPool: the threads run on; nothing is "killed".
+    plog.kind = "ThreadPool"
+    data = build([plog], start=0, now=10 * MS, clock=lambda: 0)
+    assert [t.outcome for t in data.tasks][:3] == [T.ABANDONED, T.ABANDONED, T.NEVER_STARTED]
+
+
+def test_process_tasks_that_could_not_be_pickled():
+    plog, caller = pool_log(1)
+    plog.kind = "Pool"
+    plog.calls[1] = [5, 2]
+    caller.add(_log.MAP, 1, MS, MS)
+    caller.add(_log.APPLY_ASYNC, 2, MS, MS)
+    plog.unsent += [(1, 0, "PicklingError: no"), (1, 2, "PicklingError: no")]  # chunks 0, 2
+    plog.unreturned.append((2, 0, "MaybeEncodingError: Error sending result"))
+    worker(plog, 0, (1, 1, 2, 2 * MS, 3 * MS, 4 * MS), (2, 0, 1, 4 * MS, 5 * MS),
+           failures=[(2, 0, 0, "SystemExit: bye", True)])
+    data = build([plog], start=0, now=10 * MS, clock=lambda: 0)
+    got = [(t.index, t.outcome, t.started, t.error, t.note) for t in data.tasks]
+    assert got == [
+        (0, T.FAILED, None, "PicklingError: no", T.NOT_SENT),
+        (1, T.FAILED, None, "PicklingError: no", T.NOT_SENT),
+        (2, T.FINISHED, 0.002, None, None),
+        (3, T.FINISHED, 0.003, None, None),
+        (4, T.FAILED, None, "PicklingError: no", T.NOT_SENT),
+        (0, T.FAILED, 0.004, "MaybeEncodingError: Error sending result", T.RESULT_NOT_SENT),
+    ]
+
+
+def test_a_process_that_dies_in_a_task():
+    plog, caller = pool_log(1)
+    plog.kind = "Pool"
+    caller.add(_log.APPLY_ASYNC, 1, MS, MS)
+    worker(plog, 0, (1, 0, 1, 2 * MS, 3 * MS), failures=[(1, 0, 0, "SystemExit: bye", True)])
+    data = build([plog], start=0, now=10 * MS, clock=lambda: 0)
+    assert [(t.outcome, t.note) for t in data.tasks] == [
+        (T.FAILED, "its worker process died (BaseException)")]

@@ -13,54 +13,33 @@ import multiprocessing.dummy
 import threading
 import time
 import warnings
+from functools import partial
 from multiprocessing.pool import ThreadPool
 
+import proc_tasks as tasks
 import pytest
+from helpers import (
+    broken_input,
+    check_close_stops_submissions,
+    plain_or_recorded,
+    raising_task,
+    terminate,
+)
 
-import poolscope
 from poolscope import _pool
-
-from invariants import check_invariants
 
 
 @pytest.fixture(params=["plain", "recorded"])
 def pool_factory(request):
-    made = []
-
-    def make(*args, **kwargs):
-        pool = ThreadPool(*args, **kwargs)
-        made.append(pool)
-        assert isinstance(pool, _pool.RecordedPool) == (request.param == "recorded")
-        return pool
-
-    if request.param == "plain":
+    # Two tests make a pool of their own as well: the count of pools is not checked.
+    with plain_or_recorded(request.param, ThreadPool, _pool.RecordedPool, "ThreadPool",
+                           terminate, every_pool=False) as make:
         yield make
-    else:
-        with poolscope.record() as trace:
-            yield make
-        check_invariants(trace)
-    for pool in made:
-        pool.terminate()
-        pool.join()
-
-
-def slow_square(x, delay=0.02):
-    time.sleep(delay)
-    return x * x
-
-
-def fail_on(bad):
-    def task(x):
-        if x == bad:
-            raise ValueError(f"bad item {x}")
-        return x
-
-    return task
 
 
 def test_map_returns_results_in_input_order(pool_factory):
     pool = pool_factory(4)
-    assert pool.map(slow_square, [5, 1, 4, 2, 3]) == [25, 1, 16, 4, 9]
+    assert pool.map(tasks.slow_square, [5, 1, 4, 2, 3]) == [25, 1, 16, 4, 9]
 
 
 def test_imap_keeps_input_order_and_unordered_follows_completion(pool_factory):
@@ -81,8 +60,8 @@ def test_starmap_unpacks_and_map_with_two_arguments_fails(pool_factory):
 
 def test_apply_blocks_and_apply_async_returns_an_async_result(pool_factory):
     pool = pool_factory(2)
-    assert pool.apply(slow_square, (3,)) == 9
-    result = pool.apply_async(slow_square, (4,), {"delay": 0.01})
+    assert pool.apply(tasks.slow_square, (3,)) == 9
+    result = pool.apply_async(tasks.slow_square, (4,), {"delay": 0.01})
     assert isinstance(result, multiprocessing.pool.AsyncResult)
     assert result.get(5) == 16 and result.ready() and result.successful()
 
@@ -90,14 +69,8 @@ def test_apply_blocks_and_apply_async_returns_an_async_result(pool_factory):
 def test_the_same_exception_object_is_raised_by_get(pool_factory):
     pool = pool_factory(2)
     raised = []
-
-    def task():
-        exc = KeyError("k")
-        raised.append(exc)
-        raise exc
-
     with pytest.raises(KeyError) as info:
-        pool.apply_async(task).get(5)
+        pool.apply_async(raising_task(raised)).get(5)
     assert info.value is raised[0]
 
 
@@ -123,39 +96,36 @@ def test_imap_next_timeout_and_stop(pool_factory):
         next(it)
 
 
-def test_map_raises_first_exception_after_all_chunks(pool_factory):
-    pool = pool_factory(2)
-    ran = []
-
+def noting(ran, *bad):
+    """A task that notes each item it gets in ``ran`` and fails on the ``bad`` ones."""
     def task(x):
         ran.append(x)
-        if x in (1, 6):
+        if x in bad:
             raise ValueError(f"bad item {x}")
         return x
 
+    return task
+
+
+def test_map_raises_first_exception_after_all_chunks(pool_factory):
+    pool = pool_factory(2)
+    ran = []
     with pytest.raises(ValueError, match="bad item"):
-        pool.map(task, range(8), chunksize=1)
+        pool.map(noting(ran, 1, 6), range(8), chunksize=1)
     assert sorted(ran) == list(range(8))
 
 
 def test_an_exception_skips_the_rest_of_its_chunk(pool_factory):
     pool = pool_factory(2)
     ran = []
-
-    def task(x):
-        ran.append(x)
-        if x == 2:
-            raise ValueError("bad item 2")
-        return x
-
     with pytest.raises(ValueError, match="bad item 2"):
-        pool.map(task, range(10), chunksize=5)
+        pool.map(noting(ran, 2), range(10), chunksize=5)
     assert sorted(ran) == [0, 1, 2, 5, 6, 7, 8, 9]
 
 
 def test_imap_with_chunks_ends_at_an_exception(pool_factory):
     pool = pool_factory(2)
-    it = pool.imap(fail_on(2), range(10), chunksize=5)
+    it = pool.imap(partial(tasks.fail_on, bad=2), range(10), chunksize=5)
     with pytest.raises(ValueError, match="bad item 2"):
         next(it)
     with pytest.raises(StopIteration):
@@ -164,7 +134,7 @@ def test_imap_with_chunks_ends_at_an_exception(pool_factory):
 
 def test_imap_without_chunks_raises_in_place_and_continues(pool_factory):
     pool = pool_factory(2)
-    it = pool.imap(fail_on(1), range(3))
+    it = pool.imap(partial(tasks.fail_on, bad=1), range(3))
     assert next(it) == 0
     with pytest.raises(ValueError, match="bad item 1"):
         next(it)
@@ -173,12 +143,7 @@ def test_imap_without_chunks_raises_in_place_and_continues(pool_factory):
 
 def test_an_input_iterable_that_raises(pool_factory):
     pool = pool_factory(2)
-
-    def items():
-        yield 1
-        raise RuntimeError("input broke")
-
-    it = pool.imap(abs, items())
+    it = pool.imap(abs, broken_input(1))
     assert next(it) == 1
     with pytest.raises(RuntimeError, match="input broke"):
         next(it)
@@ -196,7 +161,7 @@ def test_callbacks_run_in_the_result_handler_thread(pool_factory):
     threads = {}
     done = threading.Event()
     pool.apply_async(abs, (-1,), callback=lambda v: threads.__setitem__("ok", threading.current_thread().name))
-    pool.map_async(fail_on(0), [0], error_callback=lambda e: (
+    pool.map_async(partial(tasks.fail_on, bad=0), [0], error_callback=lambda e: (
         threads.__setitem__("error", (threading.current_thread().name, str(e))), done.set()))
     assert done.wait(5)
     pool.close()
@@ -223,17 +188,7 @@ def test_initializer_runs_once_per_worker(pool_factory):
 
 
 def test_close_stops_submissions_and_join_needs_close(pool_factory):
-    pool = pool_factory(2)
-    with pytest.raises(ValueError, match="Pool is still running"):
-        pool.join()
-    result = pool.apply_async(slow_square, (2,))
-    pool.close()
-    with pytest.raises(ValueError, match="Pool not running"):
-        pool.apply_async(abs, (1,))
-    with pytest.raises(ValueError, match="Pool not running"):
-        pool.map(abs, [1])
-    pool.join()
-    assert result.get(0) == 4
+    check_close_stops_submissions(pool_factory(2))
 
 
 def test_terminate_does_not_stop_a_running_thread(pool_factory):

@@ -5,41 +5,36 @@ from __future__ import annotations
 import multiprocessing.dummy
 import threading
 import time
+from functools import partial
 from multiprocessing import TimeoutError as PoolTimeoutError
 from multiprocessing.pool import ThreadPool
 
 import pytest
+from helpers import (
+    EVERY_METHOD_COUNTS,
+    broken_input,
+    call_every_method,
+    kinds,
+    patched_only_while_recording,
+)
 from invariants import check_invariants
+from proc_tasks import fail_on
 
 import poolscope
 from poolscope import _pool, trace as T
 from poolscope.recording import active_recordings, recorded_pool
 
 
-def kinds(trace, **match):
-    return [e.kind for e in trace.events
-            if all(getattr(e, k) == v for k, v in match.items())]
-
-
 def test_every_item_of_every_call_is_recorded_once():
     with poolscope.record() as trace:
         with ThreadPool(3) as pool:
-            pool.apply(abs, (-1,))
-            pool.apply_async(abs, (-1,)).get()
-            pool.map(abs, range(7))
-            pool.map_async(abs, range(5), chunksize=2).get()
-            list(pool.imap(abs, range(4)))
-            list(pool.imap(abs, range(5), chunksize=2))
-            list(pool.imap_unordered(abs, range(3)))
-            pool.starmap(pow, [(2, 1)] * 3)
-            pool.starmap_async(pow, [(2, 1)] * 2).get()
+            call_every_method(pool)
     check_invariants(trace)
     counts = {}
     for t in trace.tasks:
         counts[t.call] = counts.get(t.call, 0) + 1
         assert t.outcome == T.FINISHED and t.worker.endswith("(worker)") and t.caller == "MainThread"
-    assert counts == {"apply": 1, "apply_async": 1, "map": 7, "map_async": 5, "imap": 9,
-                      "imap_unordered": 3, "starmap": 3, "starmap_async": 2}
+    assert counts == EVERY_METHOD_COUNTS
     assert [t.index for t in trace.tasks if t.call == "map"] == list(range(7))
     assert [t.chunk for t in trace.tasks if t.call == "map_async"] == [0, 0, 1, 1, 2]
     assert [t.call_id for t in trace.tasks] == sorted(t.call_id for t in trace.tasks)
@@ -56,15 +51,10 @@ def test_chunk_items_are_timed_one_by_one():
 
 
 def test_failed_task_and_the_rest_of_its_chunk():
-    def task(x):
-        if x == 2:
-            raise ValueError("bad item 2")
-        return x
-
     with poolscope.record() as trace:
         with ThreadPool(2) as pool:
             with pytest.raises(ValueError):
-                pool.map(task, range(10), chunksize=5)
+                pool.map(partial(fail_on, bad=2), range(10), chunksize=5)
     by_index = {t.index: t for t in trace.tasks}
     assert by_index[2].outcome == T.FAILED and by_index[2].error == "ValueError: bad item 2"
     assert [by_index[i].outcome for i in (3, 4)] == [T.NEVER_STARTED] * 2
@@ -153,13 +143,9 @@ def test_initializer_and_a_dying_worker():  # the worker's SystemExit is printed
 
 
 def test_input_error_and_imap_length():
-    def items():
-        yield from range(3)
-        raise RuntimeError("input broke")
-
     with poolscope.record() as trace:
         with ThreadPool(2) as pool:
-            it = pool.imap(abs, items())
+            it = pool.imap(abs, broken_input(0, 1, 2))
             assert [next(it) for _ in range(3)] == [0, 1, 2]
             with pytest.raises(RuntimeError):
                 next(it)
@@ -211,10 +197,8 @@ def test_pool_used_after_the_block_works_and_the_trace_stays_frozen():
 
 
 def test_nothing_is_patched_outside_a_recording():
-    init = ThreadPool.__init__
-    with poolscope.record():
-        assert ThreadPool.__init__ is not init
-    assert ThreadPool.__init__ is init and active_recordings() == 0
+    patched_only_while_recording(ThreadPool)
+    assert active_recordings() == 0
     pool = ThreadPool(1)
     try:
         assert type(pool) is ThreadPool
@@ -363,15 +347,10 @@ def test_fast_items_are_grouped_slow_ones_timed_alone():
 
 
 def test_a_failure_inside_a_group():
-    def task(x):
-        if x == 200:
-            raise ValueError("bad item 200")
-        return x
-
     with poolscope.record() as trace:
         with ThreadPool(1) as pool:
             with pytest.raises(ValueError):
-                pool.map(task, range(300), chunksize=300)
+                pool.map(partial(fail_on, bad=200), range(300), chunksize=300)
     outcomes = [t.outcome for t in trace.tasks]
     assert outcomes == [T.FINISHED] * 200 + [T.FAILED] + [T.NEVER_STARTED] * 99
     check_invariants(trace)

@@ -8,7 +8,10 @@ from collections import Counter
 from multiprocessing.pool import ThreadPool
 
 import pytest
+from helpers import chunk_outcomes
 from invariants import check_invariants
+from proc_tasks import fail_every_hundredth as task
+from proc_tasks import star_fail_every_hundredth as star_task
 
 import poolscope
 from poolscope import trace as T
@@ -16,33 +19,9 @@ from poolscope import trace as T
 WORKERS = 32
 
 
-def task(x):
-    if x % 100 == 0:
-        raise ValueError(f"item {x}")
-    return x
-
-
-def star_task(x):
-    return task(x)
-
-
 def default_chunksize(n):
     chunksize, extra = divmod(n, WORKERS * 4)
     return chunksize + bool(extra)
-
-
-def expected(n, chunksize):
-    counts = Counter()
-    for start in range(0, n, chunksize):
-        chunk = range(start, min(start + chunksize, n))
-        bad = next((x for x in chunk if x % 100 == 0), None)
-        if bad is None:
-            counts[T.FINISHED] += len(chunk)
-        else:
-            counts[T.FINISHED] += bad - start
-            counts[T.FAILED] += 1
-            counts[T.NEVER_STARTED] += chunk.stop - bad - 1
-    return counts
 
 
 # call -> (items, chunksize passed, chunksize used); 1,000,000 items in all
@@ -84,7 +63,7 @@ def test_a_million_items_every_method_one_percent_failing():
     check_invariants(trace)
     for call, (n, _, chunksize) in PLAN.items():
         got = Counter(t.outcome for t in tasks if t.call == call)
-        assert got == expected(n, chunksize), call
+        assert got == chunk_outcomes(n, chunksize), call
         if call.startswith("apply"):  # one call per item, each item index 0
             ids = {t.call_id for t in tasks if t.call == call and t.index == 0}
             assert len(ids) == n, call
@@ -92,7 +71,7 @@ def test_a_million_items_every_method_one_percent_failing():
             indexes = sorted(t.index for t in tasks if t.call == call)
             assert indexes == list(range(n)), call
     failed = [t for t in tasks if t.outcome == T.FAILED]
-    assert len(failed) == sum(expected(n, c)[T.FAILED] for n, _, c in PLAN.values())
+    assert len(failed) == sum(chunk_outcomes(n, c)[T.FAILED] for n, _, c in PLAN.values())
     assert all(t.error == f"ValueError: item {t.index}" for t in failed
                if not t.call.startswith("apply"))
     assert all(int(t.error.rsplit(" ", 1)[1]) % 100 == 0 for t in failed)

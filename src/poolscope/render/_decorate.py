@@ -114,7 +114,7 @@ def _marks(view: Any, geo: Layout) -> None:
 
 def _bar_labels(view: Any, geo: Layout) -> None:
     ax = view.ax
-    styles = ("task", "failed", "abandoned", "running", "blocked")
+    styles = ("task", "failed", "abandoned", "running", "killed", "blocked")
     total = sum(len(geo.bars[s].verts) for s in styles)
     from .mpl import MAX_LABELS
 
@@ -135,7 +135,7 @@ def _bar_labels(view: Any, geo: Layout) -> None:
             text = bars.label(i, failed=style == "failed")
             fits = (x1[i] - x0[i]) * px_per_s >= _LABEL_PX * len(text) + 4
             if fits or view.options["labels"] == "always":
-                white = dark[i] and style not in ("abandoned", "running")
+                white = dark[i] and style not in ("abandoned", "running", "killed")
                 view._dynamic_texts.append(ax.text((x0[i] + x1[i]) / 2, y[i], text, fontsize=7,
                                            ha="center", va="center", zorder=4, clip_on=True,
                                            color="white" if white else BLACK))
@@ -155,10 +155,10 @@ def _legend_entries(view: Any, geo: Layout) -> list[tuple[str, dict]]:
             entries.append((f"(+{more} calls; colours repeat)", dict(fc="none", ec="none")))
     else:
         present = {"task": "finished", "failed": "failed", "abandoned": "abandoned",
-                   "running": "running"}
+                   "running": "running", "killed": "killed"}
         entries += [(o, dict(fc=OUTCOME_COLOURS[o])) for s, o in present.items() if n[s]]
     for style, label in (("failed", "failed (X)"), ("abandoned", "abandoned by terminate()"),
-                         ("running", "running")):
+                         ("running", "running"), ("killed", "killed by terminate()")):
         if n[style]:
             kw = STYLE_KW[style]
             entries.append((label, dict(fc="white", ec=kw["edgecolors"], lw=kw["linewidths"],

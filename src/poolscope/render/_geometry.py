@@ -18,8 +18,8 @@ from operator import attrgetter
 
 import numpy as np
 
-from ..trace import ABANDONED, FAILED, FINISHED, RUNNING, TraceData
-from ._lanes import BLOCKING, CALLBACKS, MARKS, Lane, event_end, lanes
+from ..trace import ABANDONED, FAILED, FINISHED, KILLED, RUNNING, TraceData
+from ._lanes import CALLBACKS, MARKS, Lane, blocks, event_end, executors, lanes
 
 # Okabe-Ito, colour-blind safe. Calls cycle through six of them; vermillion is kept
 # for failures and black for callbacks, so neither is ever a call's colour.
@@ -27,11 +27,14 @@ BLUE, ORANGE, GREEN, PURPLE, SKY, YELLOW = (
     "#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#F0E442")
 VERMILLION, BLACK, GREY, LIGHT = "#D55E00", "#000000", "#999999", "#CCCCCC"
 CALL_COLOURS = (BLUE, ORANGE, GREEN, PURPLE, SKY, YELLOW)
-OUTCOME_COLOURS = {FINISHED: BLUE, FAILED: VERMILLION, ABANDONED: ORANGE, RUNNING: SKY}
-STYLES = ("task", "failed", "abandoned", "running")
-_STYLE_OF = {FINISHED: "task", FAILED: "failed", ABANDONED: "abandoned", RUNNING: "running"}
+OUTCOME_COLOURS = {FINISHED: BLUE, FAILED: VERMILLION, ABANDONED: ORANGE, RUNNING: SKY,
+                   KILLED: GREY}
+STYLES = ("task", "failed", "abandoned", "running", "killed")
+_STYLE_OF = {FINISHED: "task", FAILED: "failed", ABANDONED: "abandoned", RUNNING: "running",
+             KILLED: "killed"}
 BAR = 0.8  # bar height, in lanes
-MARK_NAMES = {"close": "close()", "terminate": "terminate()", "join": "join() returned"}
+MARK_NAMES = {"close": "close()", "terminate": "terminate()", "join": "join() returned",
+              "shutdown": "shutdown()"}
 
 
 def rgba(hex_colours: list[str] | tuple[str, ...], alpha: float = 1.0) -> np.ndarray:
@@ -121,7 +124,7 @@ def _task_bars(data: TraceData, y_of: dict, color_by: str) -> tuple[dict[str, Ba
     y = np.full(len(pool), np.nan)
     y[ran] = table[(pool[ran] * width + lane[ran]).astype(int)]
     unfinished = np.isnan(end)
-    end[unfinished] = np.where(np.isin(outcome[unfinished], (RUNNING, ABANDONED)),
+    end[unfinished] = np.where(np.isin(outcome[unfinished], (RUNNING, ABANDONED, KILLED)),
                                data.duration, start[unfinished])
     if color_by == "call":
         colours = rgba(CALL_COLOURS)[call_id.astype(int) % len(CALL_COLOURS)]
@@ -134,7 +137,8 @@ def _task_bars(data: TraceData, y_of: dict, color_by: str) -> tuple[dict[str, Ba
     for style in STYLES:
         m = special[style] & ran
         c = colours[m]
-        if style in ("abandoned", "running") or (style == "failed" and color_by != "call"):
+        if style in ("abandoned", "running", "killed") or (
+                style == "failed" and color_by != "call"):
             c[:, 3] = 0.45  # lighter: unfinished work, or to show the failed hatch
         bars[style] = Bars(rects(start[m], end[m], y[m]), c, index[m])
     w = ran & (start > sub)
@@ -146,11 +150,14 @@ def _event_bars(data: TraceData, y_of: dict, now: float) -> dict[str, Bars]:
     blocked: list[tuple[float, float, float, str]] = []
     callbacks: list[tuple[float, float, float, str]] = []
     least = max(now, 1e-3) * 0.004  # callbacks take microseconds: keep them visible
+    # Each pool's callback lane (an executor's callbacks run in several threads).
+    callback_y = {key[1]: y for key, y in y_of.items() if key[0] == "callbacks"}
+    execs = executors(data)
     for e in data.events:
         if e.kind in CALLBACKS:
-            y = y_of[("callbacks", e.pool, e.thread)]
+            y = callback_y[e.pool]
             callbacks.append((e.start, max(event_end(e, now), e.start + least), y, e.kind))
-        elif e.kind in BLOCKING and ("caller", None, e.thread) in y_of:
+        elif blocks(e, execs) and ("caller", None, e.thread) in y_of:
             y = y_of[("caller", None, e.thread)]
             blocked.append((e.start, event_end(e, now), y, e.kind))
     out = {}
@@ -191,4 +198,5 @@ STYLE_KW: dict[str, dict] = {
     "failed": dict(edgecolors=VERMILLION, linewidths=1.5, hatch="xx", zorder=2.5),
     "blocked": dict(edgecolors="none", zorder=2),
     "callback": dict(edgecolors="none", zorder=2),
+    "killed": dict(edgecolors=BLACK, linewidths=1.0, hatch="//", zorder=2),
 }

@@ -14,13 +14,15 @@ from dataclasses import dataclass
 from operator import attrgetter
 from typing import Literal
 
-from ..trace import ABANDONED, RUNNING, Event, Task, TraceData
+from ..trace import ABANDONED, KILLED, RUNNING, Event, Task, TraceData
 
-# Events during which a caller thread is blocked waiting for the pool.
-BLOCKING = frozenset({"apply", "map", "starmap", "get", "wait", "next", "join"})
+# Events during which a caller thread is blocked waiting for the pool (but see
+# blocks(): a ThreadPoolExecutor's "map" only submits).
+BLOCKING = frozenset({"apply", "map", "starmap", "get", "wait", "next", "join",
+                      "result", "exception", "shutdown"})
 CALLBACKS = frozenset({"callback", "error_callback"})
 # Pool events marked on the timeline, and which end of the event is the moment.
-MARKS = {"close": "start", "terminate": "start", "join": "end"}
+MARKS = {"close": "start", "terminate": "start", "join": "end", "shutdown": "start"}
 # Thread names Python makes up ("Thread-7 (worker)", "Dummy-2"): they change between
 # runs, so such threads get a numbered label instead.
 _AUTO_NAME = re.compile(r"^(Thread|Dummy)-\d+( \(.*\))?$")
@@ -48,11 +50,22 @@ def task_end(task: Task, now: float) -> float | None:
         return None
     if task.finished is not None:
         return task.finished
-    return now if task.outcome in (RUNNING, ABANDONED) else task.started
+    return now if task.outcome in (RUNNING, ABANDONED, KILLED) else task.started
 
 
 def event_end(event: Event, now: float) -> float:
     return now if event.end is None else event.end
+
+
+def executors(data: TraceData) -> frozenset[int]:
+    """The pools of ``data`` that are ThreadPoolExecutors."""
+    return frozenset(p.index for p in data.pools if p.kind == "ThreadPoolExecutor")
+
+
+def blocks(event: Event, executor_pools: frozenset[int]) -> bool:
+    """Was the thread blocked waiting for a pool during ``event``? An executor's
+    ``map`` submits its items and returns: the caller is not waiting then."""
+    return event.kind in BLOCKING and not (event.kind == "map" and event.pool in executor_pools)
 
 
 def lanes(data: TraceData) -> list[Lane]:
@@ -72,20 +85,24 @@ def lanes(data: TraceData) -> list[Lane]:
     for e in data.events:
         if e.kind in CALLBACKS:
             handlers.setdefault(e.pool, e.thread)
-    out += [Lane("callbacks", p, None, handlers[p],
+    # A ThreadPoolExecutor runs done-callbacks in whichever worker finished the future
+    # (or in the caller, for a future already done): its lane has no single thread.
+    execs = executors(data)
+    out += [Lane("callbacks", p, None, None if p in execs else handlers[p],
                  f"pool {p} callbacks" if prefix else "callbacks") for p in sorted(handlers)]
-    out += _callers(data, workers | set(handlers.values()))
+    out += _callers(data, workers | {t for p, t in handlers.items() if p not in execs}, execs)
     return out
 
 
-def _callers(data: TraceData, exclude: set[str | None]) -> list[Lane]:
+def _callers(data: TraceData, exclude: set[str | None],
+             execs: frozenset[int] = frozenset()) -> list[Lane]:
     # Threads in order of their first appearance: submissions and blocking waits.
     seen: dict[str, float] = {}
     for caller, submitted in set(map(_CALLER, data.tasks)):
         if caller and caller not in exclude:
             seen[caller] = min(seen.get(caller, submitted), submitted)
     for e in data.events:
-        if e.kind in BLOCKING and e.thread not in exclude:
+        if blocks(e, execs) and e.thread not in exclude:
             seen[e.thread] = min(seen.get(e.thread, e.start), e.start)
     out, number = [], 0
     for name in sorted(seen, key=lambda n: (seen[n], n)):
@@ -102,7 +119,8 @@ def _callers(data: TraceData, exclude: set[str | None]) -> list[Lane]:
 
 def blocked(data: TraceData, thread: str) -> list[Event]:
     """The events during which ``thread`` was blocked waiting for a pool."""
-    return [e for e in data.events if e.thread == thread and e.kind in BLOCKING]
+    execs = executors(data)
+    return [e for e in data.events if e.thread == thread and blocks(e, execs)]
 
 
 def item_char(n: int) -> str:

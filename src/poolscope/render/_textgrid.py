@@ -9,10 +9,22 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 
-from ..trace import ABANDONED, FAILED, TERMINATED, Task, TraceData
+from ..trace import (
+    ABANDONED,
+    CANCELLED,
+    CANCELLED_BY_MAP,
+    CANCELLED_BY_SHUTDOWN,
+    FAILED,
+    KILLED,
+    KILLED_WITH_CHUNK,
+    TERMINATED,
+    Task,
+    TraceData,
+)
 from ._lanes import CALLBACKS, MARKS, Lane, blocked, event_end, item_char, task_end
 
-_MARK_CHARS = {"close": "C", "terminate": "T", "join": "J"}
+_MARK_CHARS = {"close": "C", "terminate": "T", "join": "J", "shutdown": "S"}
+_CANCELLED = (CANCELLED, CANCELLED_BY_MAP, CANCELLED_BY_SHUTDOWN)
 
 
 class Grid:
@@ -82,6 +94,7 @@ class Grid:
         if lane.kind == "worker":
             for t in tasks.get((lane.pool, lane.lane), ()):
                 ch = ("X" if t.outcome == FAILED else "!" if t.outcome == ABANDONED
+                      else "K" if t.outcome == KILLED
                       else item_char(t.index if cells == "index" else t.call_id))
                 self._fill(row, t.started, task_end(t, self.now), ch)  # type: ignore[arg-type]
         elif lane.kind == "callbacks":
@@ -105,10 +118,19 @@ class Grid:
     def queued(self, data: TraceData) -> dict[int, str]:
         counts: dict[int, int] = defaultdict(int)
         stops = {e.pool: e.start for e in reversed(data.events) if e.kind == "terminate"}
+        cancels = {(e.pool, e.call_id): e.start for e in reversed(data.events)
+                   if e.kind == "cancel"}
         for t in data.tasks:
             end = t.started
             if end is None:
-                end = stops.get(t.pool, self.now) if t.note == TERMINATED else self.now
+                if t.note in (TERMINATED, KILLED_WITH_CHUNK):
+                    end = stops.get(t.pool, self.now)
+                elif t.note in _CANCELLED:
+                    end = cancels.get((t.pool, t.call_id), self.now)
+                elif t.outcome == FAILED:  # never sent to a worker process
+                    end = t.submitted
+                else:
+                    end = self.now
             for c in self.cols(self.col(t.submitted), self.col(end)):
                 counts[c] += 1
         return {c: str(n) if n < 10 else "+" for c, n in counts.items() if n}

@@ -9,14 +9,17 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 
-from ..trace import ABANDONED, FAILED, NEVER_STARTED, RUNNING, TraceData
+from ..trace import ABANDONED, FAILED, KILLED, NEVER_STARTED, RUNNING, TraceData
 
 _DISCARDED = "running at terminate(); results discarded"
+_KILLED = "its worker process was killed by terminate()"
 _LEGEND = [  # (character, meaning), in the order the legend lists them
     ("#", "# item after z"), ("+", "+ several tasks in one cell"), ("X", "X failed"),
-    ("!", "! abandoned (running at terminate())"), ("=", "= caller blocked"),
+    ("!", "! abandoned (running at terminate())"), ("K", "K killed by terminate()"),
+    ("=", "= caller blocked"),
     ("c", "c callback"), ("E", "E error_callback"), ("q", "1-9 tasks queued (+ 10 or more)"),
     ("C", "C close()"), ("T", "T terminate()"), ("J", "J join() returned"),
+    ("S", "S shutdown()"),
 ]
 
 
@@ -66,17 +69,18 @@ def _items(numbers: list[int]) -> str:
 
 
 def notes(data: TraceData,
-          outcomes: tuple[str, ...] = (FAILED, ABANDONED, NEVER_STARTED, RUNNING)) -> list[str]:
-    """Failed, abandoned, never-started and still-running tasks, grouped by call."""
+          outcomes: tuple[str, ...] = (FAILED, ABANDONED, KILLED, NEVER_STARTED, RUNNING),
+          ) -> list[str]:
+    """Failed, abandoned, killed, never-started and still-running tasks, by call."""
     several = len({t.call_id for t in data.tasks}) > 1
     lines = []
     groups: dict[tuple, list[int]] = defaultdict(list)
     for t in data.tasks:
         if t.outcome in outcomes:
             why = (t.error if t.outcome == FAILED else _DISCARDED if t.outcome == ABANDONED
-                   else t.note)
+                   else (t.note or _KILLED) if t.outcome == KILLED else t.note)
             groups[(t.outcome, t.call_id, t.call, why)].append(t.index)
-    order = {FAILED: 0, ABANDONED: 1, NEVER_STARTED: 2, RUNNING: 3}
+    order = {FAILED: 0, ABANDONED: 1, KILLED: 2, NEVER_STARTED: 3, RUNNING: 4}
     for (outcome, call_id, call, why), numbers in sorted(
             groups.items(), key=lambda kv: (order[kv[0][0]], kv[0][1], str(kv[0][3]))):
         head = "still running" if outcome == RUNNING else outcome

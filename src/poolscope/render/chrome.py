@@ -23,7 +23,7 @@ from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
 from ..trace import NEVER_STARTED
-from ._lanes import BLOCKING, CALLBACKS, lanes, task_end
+from ._lanes import CALLBACKS, blocks, executors, lanes, task_end
 
 if TYPE_CHECKING:
     from ..trace import Trace
@@ -95,13 +95,17 @@ def _events(data) -> list[TraceEvent]:
         return tids[key]
 
     sizes = {p.index: p.size for p in data.pools}
+    kinds = {p.index: p.kind for p in data.pools}
     for p in pools:
-        name = f"ThreadPool {p}" + (f" ({sizes[p]} workers)" if p in sizes else "")
+        name = f"{kinds.get(p, 'ThreadPool')} {p}" + (
+            f" ({sizes[p]} workers)" if p in sizes else "")
         out.append(TraceEvent("process_name", "M", pid[p], 0, args={"name": name}))
         out.append(TraceEvent("process_sort_index", "M", pid[p], 0, args={"sort_index": p}))
     touched = ({(t.pool, t.caller) for t in data.tasks}
                | {(e.pool, e.thread) for e in data.events})
     for lane in lanes(data):  # tids in lane order: workers, result handler, then callers
+        if lane.kind == "callbacks" and lane.thread is None:
+            continue  # an executor's: its callbacks go on the threads that ran them
         if lane.kind != "caller":
             assert lane.pool is not None
             tid(pid[lane.pool], lane.thread or lane.label)
@@ -138,6 +142,7 @@ def _task_events(data, pid, tid, now) -> list[TraceEvent]:
 def _thread_events(data, pid, tid, now) -> list[TraceEvent]:
     """Blocking calls, submissions, callbacks, initializers and pool events."""
     out = []
+    execs = executors(data)
     for e in data.events:
         p = pid.get(e.pool)
         if p is None:
@@ -145,13 +150,14 @@ def _thread_events(data, pid, tid, now) -> list[TraceEvent]:
         end = now if e.end is None else e.end
         args = {"call_id": e.call_id, "status": e.status}
         args = {k: v for k, v in args.items() if v is not None}
-        if e.kind in BLOCKING or e.kind in CALLBACKS or e.kind in ("initializer", "created"):
-            cat = ("callback" if e.kind in CALLBACKS else "caller" if e.kind in BLOCKING
+        blocking = blocks(e, execs)
+        if blocking or e.kind in CALLBACKS or e.kind in ("initializer", "created"):
+            cat = ("callback" if e.kind in CALLBACKS else "caller" if blocking
                    else e.kind)
             out.append(TraceEvent(e.kind, "X", p, tid(p, e.thread), e.start * _US,
                                   (end - e.start) * _US, cat, args=args))
         else:  # submissions of async calls, close, terminate, exit, input errors
-            scope = "p" if e.kind in ("close", "terminate") else "t"
+            scope = "p" if e.kind in ("close", "terminate", "shutdown") else "t"
             out.append(TraceEvent(e.kind, "i", p, tid(p, e.thread), e.start * _US,
                                   cat="pool", s=scope, args=args))
         if e.kind == "join" and e.end is not None:

@@ -119,7 +119,8 @@ def text_timeline(trace: Trace, tick: float | None = 0.1, width: int | None = No
 
 # The legend's symbols each kind of row can show (not the item characters: item 12
 # is "c" on a worker row, which is not a callback).
-_SYMBOLS = {"worker": "X!+#", "callbacks": "cE+", "caller": "=", "marks": "CTJ", "queued": ""}
+_SYMBOLS = {"worker": "X!K+#", "callbacks": "cE+", "caller": "=", "marks": "CTJS",
+            "queued": ""}
 
 
 def _rows(data: TraceData, grid: Grid, lanes: str, cells: str, show_wait: bool,
