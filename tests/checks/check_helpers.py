@@ -7,6 +7,9 @@ asserts, so a failing one says what it compared.
 
 from __future__ import annotations
 
+import pytest
+
+import poolscope
 from poolscope.trace import PoolInfo, Trace, Worker
 
 
@@ -44,3 +47,76 @@ def garbage_everywhere_never_raises(capsys, check, junk):
     assert out.isascii()
     assert check(junk, junk, quiet=True) is False
     assert capsys.readouterr().out == ""
+
+
+def says_replace_the_dots(capsys, check, *args):
+    """``check(*args)`` fails and asks for the ``...`` of the answer cell to be replaced."""
+    ok, out = run(check, capsys, *args)
+    assert ok is False
+    assert "not solved yet (replace the ... with your answer)" in out
+
+
+def empty_trace() -> Trace:
+    """What the stub of an answer cell that records a trace leaves: a trace of nothing."""
+    with poolscope.record() as trace:
+        pass
+    return trace
+
+
+def garbage_never_raises(capsys, check, args):
+    """``check(*args)`` with nonsense answers: feedback (none when quiet), no exception."""
+    ok, out = run(check, capsys, *args)
+    assert ok is False and "not solved yet." in out
+    assert out.isascii()
+    assert check(*args, quiet=True) is False
+    assert capsys.readouterr().out == ""
+
+
+def every_check_tests(checks, garbage, right=()):
+    """The tests every check of a notebook gets, for its test module to bind:
+
+        test_the_stub_says_replace_the_dots, test_garbage_never_raises = \\
+            every_check_tests(CHECKS, GARBAGE)
+
+    ``checks`` are ``(check, arity)`` pairs; each takes ``...``, then each of ``garbage``,
+    for all its answers. ``right`` lists ``(check, answer)`` where an item of ``garbage``
+    is the right answer to a one-answer check: that case is skipped.
+    """
+    by_number = {"ids": lambda c: getattr(c, "number", "")}
+
+    @pytest.mark.parametrize("check, arity", checks, **by_number)
+    def test_the_stub_says_replace_the_dots(capsys, check, arity):
+        says_replace_the_dots(capsys, check, *([...] * arity))
+
+    @pytest.mark.parametrize("check, arity", checks, **by_number)
+    @pytest.mark.parametrize("junk", garbage, ids=repr)
+    def test_garbage_never_raises(capsys, check, arity, junk):
+        if any(check is c and type(junk) is type(a) and junk == a for c, a in right):
+            pytest.skip("the right answer")
+        garbage_never_raises(capsys, check, [junk] * arity)
+
+    return test_the_stub_says_replace_the_dots, test_garbage_never_raises
+
+
+def letter_question_tests(check, letter, praise, wrong, giveaways=()):
+    """The tests of a multiple-choice check whose answer is ``letter``, for its test module
+    to bind (``test_right, test_wrong_does_not_give_the_letter_away = ...``).
+
+    Each spelling of the letter passes with ``praise`` in the feedback; each
+    ``(answer, hint)`` of ``wrong`` fails with its hint, and with none of ``giveaways``.
+    """
+    spellings = [letter, letter.upper(), f" ({letter}) ", f"({letter.upper()})"]
+
+    @pytest.mark.parametrize("answer", spellings)
+    def test_right(capsys, answer):
+        ok, out = run(check, capsys, answer)
+        assert ok is True and praise in out
+
+    @pytest.mark.parametrize("answer, hint", wrong)
+    def test_wrong_does_not_give_the_letter_away(capsys, answer, hint):
+        ok, out = run(check, capsys, answer)
+        assert ok is False and not_yet(out, hint), out
+        for giveaway in giveaways:
+            assert giveaway not in out
+
+    return test_right, test_wrong_does_not_give_the_letter_away

@@ -11,7 +11,8 @@ import pytest
 import poolscope
 from poolscope.checks import nb05
 
-from check_helpers import not_yet, run
+from check_helpers import (empty_trace, every_check_tests, letter_question_tests, not_yet, run,
+                           says_replace_the_dots)
 
 GARBAGE = [None, "d", 4 + 2j, ValueError("boom"), [1, 2], float("nan"), True, object()]
 CHECKS = [(nb05.ex5_1, 1), (nb05.ex5_2, 2), (nb05.ex5_3, 2), (nb05.ex5_4, 2)]
@@ -24,23 +25,14 @@ def task(x, seconds=0.02):
 
 # --- 5.1 join() before close() -----------------------------------------------------------
 
-@pytest.mark.parametrize("answer", ["d", "D", " (d) ", "(D)"])
-def test_ex5_1_right(capsys, answer):
-    ok, out = run(nb05.ex5_1, capsys, answer)
-    assert ok is True and "Pool is still running" in out
-
-
-@pytest.mark.parametrize("answer, hint", [
-    ("a", "it does not return quietly"),
-    ("b", "what join() does after close()"),
-    ("c", "it does not hang"),
-    ("e", "one of the letters"),
-    (4, "write the letter as a string"),
-])
-def test_ex5_1_wrong_does_not_give_the_letter_away(capsys, answer, hint):
-    ok, out = run(nb05.ex5_1, capsys, answer)
-    assert ok is False and not_yet(out, hint), out
-    assert "'d'" not in out
+test_ex5_1_right, test_ex5_1_wrong_does_not_give_the_letter_away = letter_question_tests(
+    nb05.ex5_1, "d", "Pool is still running", [
+        ("a", "it does not return quietly"),
+        ("b", "what join() does after close()"),
+        ("c", "it does not hang"),
+        ("e", "one of the letters"),
+        (4, "write the letter as a string"),
+    ], giveaways=["'d'"])
 
 
 # --- 5.2 what terminate() leaves ---------------------------------------------------------
@@ -182,30 +174,14 @@ def test_ex5_4_wrong_order(capsys):
 
 # --- every check: the stub, garbage, quiet -----------------------------------------------
 
-@pytest.mark.parametrize("check, arity", CHECKS, ids=lambda c: getattr(c, "number", ""))
-def test_the_stub_says_replace_the_dots(capsys, check, arity):
-    ok, out = run(check, capsys, *([...] * arity))
-    assert ok is False
-    assert "not solved yet (replace the ... with your answer)" in out
+test_the_stub_says_replace_the_dots, test_garbage_never_raises = every_check_tests(
+    CHECKS, GARBAGE, right=[(nb05.ex5_1, "d")])
 
 
 def test_the_stub_with_a_recorded_trace_says_replace_the_dots(capsys):
     # In the notebook the answer cell's stub records an empty trace and leaves `...`.
-    with poolscope.record() as trace:
-        pass
     for check in (nb05.ex5_3, nb05.ex5_4):
-        ok, out = run(check, capsys, ..., trace)
-        assert ok is False and "replace the ... with your answer" in out
-
-
-@pytest.mark.parametrize("check, arity", CHECKS, ids=lambda c: getattr(c, "number", ""))
-@pytest.mark.parametrize("garbage", GARBAGE, ids=repr)
-def test_garbage_never_raises(capsys, check, arity, garbage):
-    if check is nb05.ex5_1 and garbage == "d":
-        pytest.skip("the right answer")
-    ok, out = run(check, capsys, *([garbage] * arity))
-    assert ok is False and "not solved yet." in out
-    assert out.isascii()
+        says_replace_the_dots(capsys, check, ..., empty_trace())
 
 
 def test_quiet_prints_nothing(capsys):

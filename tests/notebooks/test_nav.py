@@ -197,3 +197,41 @@ def test_two_notebooks_with_one_number_are_an_error(collection, capsys):
     nbformat.write(nb, collection / "01-Again.ipynb")
     assert "01-Again.ipynb and 01-More-squares.ipynb share the number 01" in _fails(
         capsys, str(collection))
+
+
+def resources_page(folder: Path, title: str = "# Further resources") -> None:
+    from nbformat.v4 import new_markdown_cell, new_notebook
+    nb = new_notebook(cells=[
+        new_markdown_cell(title),
+        new_markdown_cell("**Questions**\n- Where next?", metadata={"tags": ["overview"]}),
+        new_markdown_cell("See the docs."),
+    ])
+    nbformat.write(nb, folder / nav.RESOURCES)
+
+
+def test_the_resources_page_follows_the_last_notebook(collection):
+    resources_page(collection)
+    assert nav.main([str(collection)]) == 0
+    last = nbformat.read(collection / NAMES[-1], as_version=4)
+    assert last.cells[1].source == (
+        "< [01 - More squares](01-More-squares.ipynb) | [Contents](Index.ipynb) | "
+        "[Further resources](Further-Resources.ipynb) >")
+    page = nbformat.read(collection / nav.RESOURCES, as_version=4)
+    assert [c.source for c in page.cells] == [
+        "# Further resources",
+        "< [02 - Last squares](02-Last-squares.ipynb) | [Contents](Index.ipynb)",
+        "**Questions**\n- Where next?", "See the docs.",
+        "< [02 - Last squares](02-Last-squares.ipynb) | [Contents](Index.ipynb)"]
+    index = nbformat.read(collection / "Index.ipynb", as_version=4)
+    contents = next(c.source for c in index.cells if c.source.startswith("## Contents"))
+    assert contents.splitlines()[-1] == "- [Further resources](Further-Resources.ipynb): Where next?"
+    assert "| [Further resources](notebooks/Further-Resources.ipynb) | Where next? |" in (
+        collection.parent / "README.md").read_text()
+
+
+def test_a_resources_page_with_another_title_is_a_clear_error(collection, capsys):
+    resources_page(collection, "# More to read")
+    assert nav.main([str(collection)]) == 2
+    err = capsys.readouterr().err
+    assert "Further-Resources.ipynb: cell 0 must be the markdown title cell" in err
+    assert "Traceback" not in err

@@ -3,10 +3,11 @@
     python -m poolscope nav notebooks           # rewrite what is out of date
     python -m poolscope nav --check notebooks   # write nothing; exit 1 if anything would change
 
-For every ``NN-*.ipynb`` in the folder (title cell ``# NN - Title``) this rewrites the
-navigation cells (tag ``nav``: cell 1 and the last cell; inserted if missing), writes
-``Index.ipynb`` (how to use the collection, the contents with each notebook's questions)
-and the contents table in ``README.md`` (next to the folder) between ``<!-- contents -->``
+For every ``NN-*.ipynb`` in the folder (title cell ``# NN - Title``), and the unnumbered
+``Further-Resources.ipynb`` after them if it exists (title ``# Further resources``), this
+rewrites the navigation cells (tag ``nav``: cell 1 and the last cell; inserted if
+missing), writes ``Index.ipynb`` (how to use the collection, the contents with each
+notebook's questions) and the contents table in ``README.md`` (next to the folder) between ``<!-- contents -->``
 and ``<!-- /contents -->``. Only markdown changes, never outputs or execution counts, so
 nbval's stored outputs stay valid; running it twice changes nothing.
 
@@ -34,6 +35,10 @@ if TYPE_CHECKING:
 
 PROG = "poolscope nav"
 INDEX = "Index.ipynb"
+# An unnumbered page after the last notebook (no exercises): linked from the last
+# notebook's navigation, the contents and the README, when the folder has it.
+RESOURCES = "Further-Resources.ipynb"
+RESOURCES_TITLE = "Further resources"
 BEGIN, END = "<!-- contents -->", "<!-- /contents -->"
 STUDENT_COMMAND = "python -m poolscope student notebooks student"
 TITLE = re.compile(r"^# (\d\d) - (\S.*)$")
@@ -51,7 +56,7 @@ class Entry:
 
     @property
     def label(self) -> str:
-        return f"{self.number} - {self.title}"
+        return f"{self.number} - {self.title}" if self.number else self.title
 
     def link(self, folder: str = "") -> str:
         return f"[{self.label}]({quote(folder + self.name)})"
@@ -77,6 +82,9 @@ def questions(nb: NotebookNode) -> str:
     ...     metadata={"tags": ["overview"]})])
     >>> questions(nb)
     'Why? How?'
+    >>> nb.cells[0].source = "**Questions**\\n- Why is this\\n  so long?\\n- How?"
+    >>> questions(nb)
+    'Why is this so long? How?'
     """
     cell = next((c for c in nb.cells if has_tag(c, "overview")), None)
     lines = cell.source.splitlines() if cell else []
@@ -90,11 +98,14 @@ def questions(nb: NotebookNode) -> str:
         bullet = _BULLET.match(line)
         if bullet:
             found.append(bullet[1].strip())
+        elif line[:1] in (" ", "\t") and line.strip() and len(found) > 1:
+            found[-1] += " " + line.strip()  # a bullet continued on an indented line
     return " ".join(q for q in found if q)
 
 
 def collect(folder: Path) -> list[tuple[Entry, NotebookNode]]:
-    """The numbered notebooks of ``folder`` with their titles, in order."""
+    """The numbered notebooks of ``folder`` with their titles, in order, then the
+    further-resources page if there is one."""
     paths = numbered_notebooks(folder)
     if not paths:
         raise AuthoringError(f"no NN-*.ipynb notebooks in {folder}")
@@ -106,6 +117,15 @@ def collect(folder: Path) -> list[tuple[Entry, NotebookNode]]:
     for (a, _), (b, _) in zip(found, found[1:]):
         if a.number == b.number:
             raise AuthoringError(f"{a.name} and {b.name} share the number {a.number}")
+    extra = folder / RESOURCES
+    if extra.is_file():
+        nb = read(extra)
+        first = nb.cells[0] if nb.cells else None
+        if first is None or first.cell_type != "markdown" \
+                or first.source.strip() != f"# {RESOURCES_TITLE}":
+            raise AuthoringError(f"{RESOURCES}: cell 0 must be the markdown title cell "
+                                 f"'# {RESOURCES_TITLE}' and nothing else")
+        found.append((Entry(RESOURCES, "", RESOURCES_TITLE, questions(nb)), nb))
     return found
 
 

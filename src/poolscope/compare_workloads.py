@@ -1,0 +1,145 @@
+"""Tasks for notebook 09, importable so that a process pool can run them too.
+
+A process ``Pool`` sends each task to another process by *name* (pickle stores
+``module.function``), so a worker started with the ``spawn`` start method must be able
+to import the function. Functions defined in a notebook live in the kernel's
+``__main__``, which a spawned worker does not have: the task fails in the worker and the
+pool waits for a result that never comes. These live in a module instead.
+
+    >>> marks = crunch(10_000)
+    >>> len(marks) == 10_000 // MARK_EVERY + 1 and marks == sorted(marks)
+    True
+    >>> computing_at_once([marks, crunch(10_000)])   # one after the other
+    1
+    >>> square(7)
+    49
+    >>> seen = []
+    >>> remember(seen, "a"), remember(seen, "b"), seen
+    (1, 2, ['a', 'b'])
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from functools import lru_cache
+from typing import Any
+
+__all__ = ["MARK_EVERY", "computing_at_once", "crunch", "loops_for", "remember", "square"]
+
+# Steps of crunch() between two time marks: well under a millisecond of work, so a
+# stretch without a pause is short, while a thread that waited for the GIL (another
+# thread keeps it for 5 ms, sys.getswitchinterval()) makes one stretch far longer.
+MARK_EVERY = 2_000
+# A stretch counts as computing when it took at most this many times the task's
+# median stretch: pauses (waiting for the GIL, the OS running something else) are
+# longer, by milliseconds.
+_PAUSE_FACTOR = 3.0
+
+
+def _whole(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{name} must be a whole number >= 0; got {value!r}")
+    return value
+
+
+def crunch(n: int) -> list[float]:
+    """Run ``n`` steps of pure-Python arithmetic, noting the time every ``MARK_EVERY`` steps.
+
+    Returns the marks (``time.monotonic()`` seconds, one clock for every process of the
+    machine): the first when it starts, the last when it ends. A fixed amount of
+    *work* (``n`` is chosen by the caller, so every pool gets the same work), and a
+    record of when the work really went on: see :func:`computing_at_once`.
+
+    >>> len(crunch(0)), len(crunch(MARK_EVERY + 1))
+    (1, 3)
+    """
+    _whole(n, "n")
+    clock = time.monotonic
+    marks = [clock()]
+    done = 0
+    while done < n:
+        step = min(MARK_EVERY, n - done)
+        total = 0
+        for i in range(step):
+            total += i * i
+        done += step
+        marks.append(clock())
+    return marks
+
+
+def computing_at_once(results: Iterable[list[float]]) -> int:
+    """The most tasks that were computing at the same moment, from their ``crunch`` marks.
+
+    A stretch between two marks counts as computing when it took at most three times
+    the task's median stretch. Under the GIL only one thread runs Python code at a
+    time, so the stretches of two threads' tasks never overlap: the answer is 1 however
+    many threads ran. Worker processes each have their own interpreter: two of them
+    computing at once on two cores give 2.
+
+    >>> computing_at_once([[0.0, 1.0, 2.0], [1.5, 2.5, 3.5]])   # overlap in 1.5 - 2.0
+    2
+    >>> computing_at_once([[0.0, 1.0, 9.0, 10.0], [1.0, 2.0, 3.0]])  # 1.0 - 9.0 is a pause
+    1
+    """
+    edges: list[tuple[float, int]] = []
+    for k, marks in enumerate(results):
+        if not isinstance(marks, (list, tuple)) or not all(
+                isinstance(m, (int, float)) and not isinstance(m, bool) for m in marks):
+            raise ValueError(f"task {k}: expected the list of time marks crunch() returns, "
+                             f"got {type(marks).__name__}")
+        stretches = [(a, b) for a, b in zip(marks, marks[1:]) if b > a]
+        if not stretches:
+            continue
+        lengths = sorted(b - a for a, b in stretches)
+        limit = _PAUSE_FACTOR * lengths[len(lengths) // 2]
+        for a, b in stretches:
+            if b - a <= limit:
+                edges += [(a, 1), (b, -1)]
+    running = most = 0
+    for _, step in sorted(edges):  # at the same instant an end (-1) comes first
+        running += step
+        most = max(most, running)
+    return most
+
+
+@lru_cache(maxsize=1)
+def _steps_per_cpu_second() -> float:
+    # CPU time, not wall time: a busy machine does not make the calibration smaller.
+    # At least 50 ms of it, as thread_time() ticks coarsely on some systems (Windows).
+    n = 100_000
+    while True:
+        start = time.thread_time()
+        crunch(n)
+        used = time.thread_time() - start
+        if used >= 0.05:
+            return n / used
+        n *= 2
+
+
+def loops_for(seconds: float) -> int:
+    """How many ``crunch`` steps take about ``seconds`` of CPU time here (calibrated once).
+
+    >>> loops_for(0.1) > 1000
+    True
+    """
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not seconds > 0:
+        raise ValueError(f"seconds must be a positive number; got {seconds!r}")
+    return int(_steps_per_cpu_second() * seconds)
+
+
+def square(x: Any) -> Any:
+    """``x * x``: what a notebook might write as ``lambda x: x * x``, but importable."""
+    return x * x
+
+
+def remember(seen: list, item: Any) -> int:
+    """Append ``item`` to ``seen`` and return its new length.
+
+    In a thread pool ``seen`` is the caller's own list; in a process pool the task gets a
+    pickled *copy*, and the caller's list never changes.
+    """
+    if not isinstance(seen, list):
+        raise TypeError(f"seen must be a list; got {type(seen).__name__}")
+    seen.append(item)
+    return len(seen)
