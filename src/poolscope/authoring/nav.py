@@ -189,8 +189,9 @@ def index_notebook(entries: list[Entry]) -> NotebookNode:
 _INTRO = """\
 An interactive tutorial on Python's `multiprocessing.pool.ThreadPool`. The notebooks follow \
 the life of a pool: create it, submit work (blocking and not), wait for the results, shut it \
-down. Every example records what really happened and draws it as a timeline, one lane per \
-thread.
+down; then they go beyond it: errors and callbacks, the GIL, `ThreadPoolExecutor` and the \
+process `Pool`, and a capstone against a local web server. Every example records what really \
+happened and draws it as a timeline, one lane per thread.
 
 **How to use these notebooks**
 
