@@ -90,3 +90,25 @@ def expect_true(condition: Any, message: str, hint: str = "", explain: str = "")
     if not condition:
         raise NotYet(message, hint=hint, show=False)
     return explain
+
+
+def expect_letter(answer: Any, right: str, hints: dict[str, str]) -> str:
+    """Check a multiple-choice ``answer`` ("d", "(D)", ...) against the letter ``right``;
+    a wrong letter gets its hint from ``hints``, never the right letter.
+
+    >>> expect_letter(" (D) ", "d", {})
+    'd'
+    >>> expect_letter("a", "d", {"a": "it does not return quietly"})
+    Traceback (most recent call last):
+    ...
+    poolscope.checks._feedback.NotYet: (a) is not what happens
+    """
+    letters = sorted({right, *hints})
+    letter = answer.strip().strip("()").lower() if isinstance(answer, str) else answer
+    if letter not in letters:
+        quoted = ", ".join(f'"{x}"' for x in letters[:-1]) + f' or "{letters[-1]}"'
+        raise NotYet(f"answer should be one of the letters {quoted}", expected=quoted,
+                     got=answer, hint="write the letter as a string, in quotes")
+    if letter != right:  # the feedback does not give the letter away
+        raise NotYet(f"({letter}) is not what happens", hint=hints[letter], show=False)
+    return letter

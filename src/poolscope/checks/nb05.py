@@ -20,6 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import NotYet, exercise, expect, expect_true
+from ._feedback import expect_letter
 from ._traces import RUN_FIRST
 
 
@@ -49,13 +50,7 @@ _HINTS_5_1 = {
 
 @exercise("5.1", "join() before close()")
 def ex5_1(answer: Any) -> str:
-    letter = answer.strip().strip("()").lower() if isinstance(answer, str) else answer
-    if letter not in ("a", "b", "c", "d"):
-        raise NotYet("answer should be one of the letters \"a\", \"b\", \"c\" or \"d\"",
-                     expected="\"a\", \"b\", \"c\" or \"d\"", got=answer,
-                     hint="write the letter as a string, in quotes")
-    if letter != "d":  # the feedback does not give the letter away
-        raise NotYet(f"({letter}) is not what happens", hint=_HINTS_5_1[letter], show=False)
+    expect_letter(answer, "d", _HINTS_5_1)
     return "join() on a running pool raises ValueError: Pool is still running."
 
 

@@ -23,6 +23,7 @@ from typing import Any
 
 from .. import gil_workloads
 from . import NotYet, exercise, expect, expect_true
+from ._feedback import expect_letter
 from ._traces import as_list, most_at_once, recorded_tasks
 
 # -- 8.1 -------------------------------------------------------------------------------
@@ -63,13 +64,7 @@ _HINTS_8_2 = {
 
 @exercise("8.2", "Four pure-Python tasks on four threads")
 def ex8_2(answer: Any) -> str:
-    letter = answer.strip().strip("()").lower() if isinstance(answer, str) else answer
-    if letter not in ("a", "b", "c", "d"):
-        raise NotYet("answer should be one of the letters \"a\", \"b\", \"c\" or \"d\"",
-                     expected="\"a\", \"b\", \"c\" or \"d\"", got=answer,
-                     hint="write the letter as a string, in quotes")
-    if letter != "c":  # the feedback does not give the letter away
-        raise NotYet(f"({letter}) is not what happens", hint=_HINTS_8_2[letter], show=False)
+    expect_letter(answer, "c", _HINTS_8_2)
     return ("4 x 0.1 s of work, one thread at a time: about 0.4 s (a little more for the "
             "hand-overs).")
 
