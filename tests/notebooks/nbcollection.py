@@ -148,7 +148,9 @@ def fixture_notebook(number: str, title: str, with_nav: bool = True) -> Notebook
         new_markdown_cell("navigation", metadata={"tags": ["nav"]}),
         new_markdown_cell(f"**Questions**\n- What is {title.lower()}?\n- Why square numbers?\n\n"
                           "**Objectives**\n- Square numbers.\n\n"
-                          "**Time**: teaching 5 min, exercises 5 min",
+                          "**Time**: teaching 5 min, exercises 5 min\n\n"
+                          "**Versions**: CPython 3.11-3.15; a claim that holds only for "
+                          "some versions names them.",
                           metadata={"tags": ["overview"]}),
         setup,
         new_markdown_cell("Predict the result, then run the cell."),

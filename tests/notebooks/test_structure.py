@@ -61,7 +61,8 @@ def _fixed_cells(nb: NotebookNode) -> list[str]:
         found.append("the first code cell is not the one tagged setup")
     overview = next((c.source for c in cells if "overview" in tags(c)), "")
     found += [f"the overview has no {part}" for part in
-              ("**Questions**", "**Objectives**", "**Time**") if part not in overview]
+              ("**Questions**", "**Objectives**", "**Time**", "**Versions**")
+              if part not in overview]
     return found
 
 
