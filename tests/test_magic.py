@@ -61,9 +61,18 @@ def test_a_syntax_error_fails_the_cell(shell, capsys):
     assert "no tasks recorded" in capsys.readouterr().out
 
 
-def test_bad_tick(shell, capsys):
-    result = shell.run_cell("%%timeline --tick 0\npass\n")
+@pytest.mark.parametrize("tick, message", [
+    ("0", "--tick must be between 0.001 and 60 seconds (got 0)"),
+    ("1e-9", "--tick must be between 0.001 and 60 seconds (got 1e-09)"),
+    ("inf", "--tick must be a number of seconds (got inf)"),
+    ("nan", "--tick must be a number of seconds (got nan)"),
+])
+def test_a_bad_tick_fails_before_the_cell_runs(shell, capsys, tick, message):
+    shell.user_ns.pop("ran", None)
+    result = shell.run_cell(f"%%timeline --tick {tick}\nran = True\n")
     assert isinstance(result.error_in_exec, ValueError)
+    assert str(result.error_in_exec) == message
+    assert "ran" not in shell.user_ns  # the cell never ran
 
 
 def test_load_ext_poolscope_registers_the_magic(shell):

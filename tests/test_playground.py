@@ -182,6 +182,35 @@ def test_the_code_shown_is_the_code_run(method, shutdown):
         or e.drops  # what terminate drops depends on timing in the plain code
 
 
+@pytest.mark.parametrize("interval, message", [
+    (0, "interval must be between 0.01 and 60 seconds (got 0)"),  # was a busy loop
+    (-1, "interval must be between 0.01 and 60 seconds (got -1)"),
+    (1e-6, "interval must be between 0.01 and 60 seconds (got 1e-06)"),
+    (1e6, "interval must be between 0.01 and 60 seconds (got 1e+06)"),
+    ("x", "interval must be a number of seconds (got 'x')"),  # was a thread's traceback
+    (None, "interval must be a number of seconds (got None)"),
+    (float("nan"), "interval must be a number of seconds (got nan)"),
+    (True, "interval must be a number of seconds (got True)"),
+])
+def test_a_bad_interval_is_refused_before_anything_runs(interval, message):
+    frames = []
+    with pytest.raises(ValueError) as info:
+        run(Experiment(workers=1, tasks=2, duration=0), on_update=frames.append,
+            interval=interval)
+    assert str(info.value) == message and frames == []
+
+
+@pytest.mark.parametrize("args, message", [
+    (("x",), "run() needs an Experiment, e.g. run(Experiment(workers=4)); got 'x'"),
+    ((Experiment(), "draw"), "on_update must be a function of the trace or None; got 'draw'"),
+    ((Experiment(), None, True), "stop_event must be a threading.Event or None; got True"),
+])
+def test_bad_arguments_to_run_are_type_errors_before_anything_runs(args, message):
+    with pytest.raises(TypeError) as info:
+        run(*args)
+    assert str(info.value) == message
+
+
 # -- explain ---------------------------------------------------------------------------
 
 def synthetic(e: Experiment, outcome_of=lambda i: FINISHED, finish=None,
@@ -326,6 +355,30 @@ def test_explore_is_a_vbox_of_controls_for_every_setting(playground):
         explore(Experiment(), workers=2)
     with pytest.raises(ValueError, match="method must be one of"):
         explore(method="submit")
+
+
+@pytest.mark.parametrize("args, settings, error, message", [
+    (("x",), {}, TypeError, "explore() takes an Experiment or settings such as "
+                            "explore(workers=4, tasks=12); got 'x'"),
+    ((), dict(bogus=1), TypeError, "explore() has no setting 'bogus'; the settings are "
+                                   "workers, tasks, duration, jitter, work, method, "
+                                   "chunksize, callbacks, shutdown, seed"),
+    ((), dict(workers="x"), ValueError, "workers must be a whole number (got 'x')"),
+])
+def test_explore_says_what_is_wrong_with_its_arguments(args, settings, error, message):
+    for explore_ in (explore, poolscope.explore):
+        with pytest.raises(error) as info:
+            explore_(*args, **settings)
+        assert str(info.value) == message
+
+
+def test_the_widget_refuses_a_bad_interval_or_experiment_up_front():
+    from poolscope._widget import Playground
+
+    with pytest.raises(ValueError, match=r"interval must be between 0\.01 and 60 seconds"):
+        Playground(Experiment(), interval=0)
+    with pytest.raises(TypeError, match="needs an Experiment"):
+        Playground("x")
 
 
 def test_run_updates_the_image_progress_and_status(playground):

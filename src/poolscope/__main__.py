@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 
 from .authoring import nav, student
 
@@ -27,64 +30,112 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
-def _at_least(low: int) -> Callable[[str], int]:
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-        if value < low:
-            raise argparse.ArgumentTypeError(f"must be at least {low}, got {value}")
-        return value
-    return parse
+def _whole(text: str) -> int:
+    # Only parsing here: the limits are the playground's (Experiment.validate), checked
+    # in run_demo, so the command line and the playground accept the same settings.
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
 
 
-def _seconds(positive: bool) -> Callable[[str], float]:
-    def parse(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected seconds, got {text!r}") from None
-        if not math.isfinite(value) or value < 0 or (positive and value == 0):
-            raise argparse.ArgumentTypeError(
-                f"must be {'more than' if positive else 'at least'} 0 seconds, got {text}")
-        return value
-    return parse
+def _number(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected seconds, got {text!r}") from None
 
 
 def add_demo(subparsers) -> None:
+    from ._experiment import MAX_SECONDS, MAX_TASKS, MAX_WORKERS
     from .workloads import METHODS
 
     p = subparsers.add_parser(
         "demo", help="run a demo workload on a ThreadPool and show its timeline",
         description="Run TASKS tasks of DURATION seconds through a ThreadPool method, "
-                    "print the text timeline and summary, and save the timeline as PNG.",
+                    "print the text timeline and summary, and save the timeline as PNG. "
+                    f"The limits are the playground's: at most {MAX_WORKERS} workers and "
+                    f"{MAX_TASKS:,} tasks, about {MAX_SECONDS:.0f} s of work.",
         epilog="example: python -m poolscope demo --workers 2 --tasks 8 --method imap "
                "--chunksize 2 --chrome trace.json")
-    p.add_argument("--workers", type=_at_least(1), default=4, help="pool size (default 4)")
-    p.add_argument("--tasks", type=_at_least(1), default=12, help="number of tasks (default 12)")
-    p.add_argument("--duration", type=_seconds(False), default=0.2,
+    p.add_argument("--workers", type=_whole, default=4, help="pool size (default 4)")
+    p.add_argument("--tasks", type=_whole, default=12, help="number of tasks (default 12)")
+    p.add_argument("--duration", type=_number, default=0.2,
                    help="seconds per task (default 0.2)")
     p.add_argument("--method", choices=METHODS, default="map", metavar="METHOD",
                    help=f"pool method: {', '.join(METHODS)} (default map)")
-    p.add_argument("--chunksize", type=_at_least(1), default=None,
+    p.add_argument("--chunksize", type=_whole, default=None,
                    help="items per task for the map/imap/starmap family (default: the pool's)")
     p.add_argument("--work", choices=("sleep", "cpu"), default="sleep",
                    help="sleep (waits like I/O) or cpu (pure-Python arithmetic, holds the GIL)")
     p.add_argument("--output", default="timeline.png", metavar="PNG",
                    help="where to save the timeline image (default timeline.png)")
-    p.add_argument("--tick", type=_seconds(True), default=0.1,
+    p.add_argument("--tick", type=_number, default=0.1,
                    help="seconds per character of the text timeline (default 0.1)")
     p.add_argument("--chrome", metavar="JSON", help="also write a Chrome/Perfetto trace")
     p.set_defaults(run=run_demo)
 
 
+# A text timeline row longer than this cannot be read (the default tick draws at most
+# 600 characters for the longest run allowed).
+MAX_TEXT_COLUMNS = 1_000
+
+
+def check_demo(args: argparse.Namespace) -> None:
+    """Raise :class:`UsageError` for the first problem of the demo's arguments: the
+    playground's limits, the tick, and output paths that cannot be written. Runs
+    before the workload, so a bad argument never costs a run."""
+    from ._experiment import MAX_TICK, MIN_TICK, Experiment, seconds_problem
+
+    experiment = Experiment(workers=args.workers, tasks=args.tasks, duration=args.duration,
+                            work="io" if args.work == "sleep" else "cpu",
+                            method=args.method, chunksize=args.chunksize)
+    problems = experiment.validate()
+    if problems:
+        raise UsageError("; ".join(problems))
+    problem = seconds_problem("tick", args.tick, MIN_TICK, MAX_TICK)
+    if problem:
+        raise UsageError(problem)
+    seconds = experiment.estimate()
+    columns = math.ceil(seconds / args.tick)
+    if columns > MAX_TEXT_COLUMNS:
+        raise UsageError(f"--tick {args.tick:g} is too fine for a run of about {seconds:.0f} s: "
+                         f"rows of {columns:,} characters (at most {MAX_TEXT_COLUMNS:,}); "
+                         f"use --tick {math.ceil(seconds / MAX_TEXT_COLUMNS * 1000) / 1000:g} "
+                         "or more")
+    for path in (args.output, args.chrome):
+        if path is not None:
+            problem = _unwritable(path)
+            if problem:
+                raise UsageError(f"cannot write {path}: {problem}")
+
+
+def _unwritable(path: str) -> str | None:
+    """Why ``path`` cannot be written, or None. The directory is tried for real (a
+    temporary file made and removed): permission bits do not tell what root, a
+    read-only mount or an immutable directory allow."""
+    target = Path(path)
+    if target.is_dir():
+        return "it is a directory"
+    folder = target.parent
+    if not folder.exists():
+        return f"no directory {folder}"
+    if not folder.is_dir():
+        return f"{folder} is not a directory"
+    if target.exists() and not os.access(target, os.W_OK):
+        return "permission denied"
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as e:
+        return e.strerror or str(e)
+    return None
+
+
 def run_demo(args: argparse.Namespace) -> int:
     from .workloads import run_demo as record_demo
 
-    if args.chunksize is not None and args.method in ("apply", "apply_async"):
-        raise UsageError(f"--chunksize cannot be used with --method {args.method} "
-                         "(it sends one task per call)")
+    check_demo(args)
     trace = record_demo(args.workers, args.tasks, args.duration, args.method,
                         args.chunksize, args.work)
     print(trace.text(tick=args.tick))
@@ -106,7 +157,7 @@ def _save_png(trace, path: str) -> None:
 def _write(path: str, write: Callable[[str], object]) -> None:
     try:
         write(path)
-    except OSError as e:
+    except OSError as e:  # checked before the run; a disk can still fill up
         raise UsageError(f"cannot write {path}: {e.strerror or e}") from None
     print(f"wrote {path}")
 

@@ -37,6 +37,43 @@ ASYNC = ("apply_async", "map_async", "starmap_async")  # the ones that take call
 MAX_WORKERS = 64  # more lanes than that cannot be read on a timeline
 MAX_TASKS = 1_000  # the live view is measured (and promised) up to this many
 MAX_SECONDS = 60.0  # a playground run should not take longer than a minute
+# Seconds between live frames: faster than 100 a second is a busy loop that starves the
+# run it shows; slower than a minute is no live view (and no run is longer).
+MIN_INTERVAL, MAX_INTERVAL = 0.01, 60.0
+# Seconds per character of a text timeline (the command line's and %%timeline's
+# --tick): finer than a millisecond is below what a loaded machine can show.
+MIN_TICK, MAX_TICK = 0.001, 60.0
+
+
+def seconds_problem(name: str, value: object, low: float, high: float) -> str | None:
+    """What is wrong with ``value`` as ``name``, seconds from ``low`` to ``high``; None
+    if nothing. Shared by the playground, the command line and the ``%%timeline`` magic.
+
+        >>> seconds_problem("interval", 0, 0.01, 60)
+        'interval must be between 0.01 and 60 seconds (got 0)'
+        >>> seconds_problem("tick", "x", 0.001, 60)
+        "tick must be a number of seconds (got 'x')"
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)) \
+            or not math.isfinite(value):
+        return f"{name} must be a number of seconds (got {value!r})"
+    if not low <= value <= high:
+        return f"{name} must be between {low:g} and {high:g} seconds (got {value:g})"
+    return None
+
+
+def check_interval(interval: object) -> None:
+    """Raise ``ValueError`` unless ``interval`` is a sane number of seconds between frames."""
+    problem = seconds_problem("interval", interval, MIN_INTERVAL, MAX_INTERVAL)
+    if problem:
+        raise ValueError(problem)
+
+
+def check_experiment(experiment: object, caller: str) -> None:
+    """Raise ``TypeError`` unless ``experiment`` is an :class:`Experiment`."""
+    if not isinstance(experiment, Experiment):
+        raise TypeError(f"{caller} needs an Experiment, e.g. {caller[:-1]}"
+                        f"Experiment(workers=4)); got {experiment!r}")
 
 
 @dataclass(frozen=True)
@@ -226,12 +263,22 @@ def run(experiment: Experiment, on_update: Callable[[Trace], object] | None = No
     a thread of its own (an exception it raises ends the updates and is raised here
     after the run), and once more with the finished trace. Setting ``stop_event``
     ends the run early: unstarted tasks return at once, running ones stop waiting.
-    Raises ``ValueError`` with :meth:`Experiment.validate`'s messages if invalid.
+    Raises ``ValueError`` with :meth:`Experiment.validate`'s messages if invalid, or if
+    ``interval`` is not from 0.01 to 60 seconds; ``TypeError`` for arguments of the wrong
+    kind. Nothing runs then.
 
         >>> run(Experiment(workers=0))
         Traceback (most recent call last):
         ValueError: workers must be at least 1 (got 0)
     """
+    # Every argument is checked here, before a thread starts: a bad one must never
+    # surface as a traceback printed by the refresh thread.
+    check_experiment(experiment, "run()")
+    if on_update is not None and not callable(on_update):
+        raise TypeError(f"on_update must be a function of the trace or None; got {on_update!r}")
+    if stop_event is not None and not isinstance(stop_event, threading.Event):
+        raise TypeError(f"stop_event must be a threading.Event or None; got {stop_event!r}")
+    check_interval(interval)
     problems = experiment.validate()
     if problems:
         raise ValueError("; ".join(problems))

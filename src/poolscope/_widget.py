@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 import ipywidgets as w
 
-from ._experiment import APPLY, ASYNC, MAX_TASKS, MAX_WORKERS, Experiment, run
+from ._experiment import (APPLY, ASYNC, MAX_TASKS, MAX_WORKERS, Experiment, check_experiment,
+                          check_interval, run)
 from .playground import code, explain
 from .render import snapshot
 from .trace import ABANDONED, NEVER_STARTED
@@ -66,6 +67,11 @@ class Playground(w.VBox):
     """Controls, Run/Stop, a progress bar, a live timeline, the summary and the code."""
 
     def __init__(self, experiment: Experiment | None = None, interval: float = 1 / 12):
+        # Checked before any widget exists: a bad argument leaves nothing half-built,
+        # and never fails later in the run's thread.
+        if experiment is not None:
+            check_experiment(experiment, "Playground()")
+        check_interval(interval)
         self.controls = _controls(experiment or Experiment())
         self.interval = interval  # seconds between live frames (12 a second)
         self.run_button = w.Button(description="Run", button_style="primary", icon="play")

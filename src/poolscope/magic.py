@@ -33,21 +33,26 @@ def _magics_class():
         @cell_magic
         def timeline(self, line: str, cell: str) -> None:
             """Record the ThreadPools this cell creates and show their timeline."""
+            from ._experiment import MAX_TICK, MIN_TICK, seconds_problem
+
             args = parse_argstring(self.timeline, line)
-            if not args.tick > 0:
-                raise ValueError(f"--tick must be a positive number of seconds; got {args.tick}")
+            problem = seconds_problem("--tick", args.tick, MIN_TICK, MAX_TICK)
+            if problem:  # before the cell runs: a bad option never costs a run
+                raise ValueError(problem)
             from IPython.display import display
 
             from .recording import record
             from .render import snapshot
             from .render.notebook import summary_line
+            from .render.text import MAX_COLUMNS
 
             with record() as trace:
                 error = _run_quietly(self.shell, cell)
             if args.out:
                 self.shell.user_ns[args.out] = trace
             snap = snapshot(trace)
-            print(snap.text(tick=args.tick))
+            # A long cell at a fine tick is cut (with a note), never an error after it ran.
+            print(snap.text(tick=args.tick, width=MAX_COLUMNS))
             if args.no_plot:
                 print(summary_line(snap.data()))
             else:

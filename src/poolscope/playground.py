@@ -167,12 +167,20 @@ def explore(experiment: Experiment | None = None, **settings: Any) -> Any:
         (True, 4)
         >>> pg.close()
     """
-    from ._widget import Playground
-
+    if experiment is not None and not isinstance(experiment, Experiment):
+        raise TypeError("explore() takes an Experiment or settings such as "
+                        f"explore(workers=4, tasks=12); got {experiment!r}")
     if experiment is not None and settings:
         raise TypeError("pass an Experiment or settings, not both")
+    fields = list(Experiment.__dataclass_fields__)
+    unknown = [name for name in settings if name not in fields]
+    if unknown:
+        raise TypeError(f"explore() has no setting {unknown[0]!r}; the settings are "
+                        f"{', '.join(fields)}")
     experiment = experiment or Experiment(**settings)
     problems = experiment.validate()
     if problems:  # a bad start, said once here (later, the controls prevent or explain)
         raise ValueError("; ".join(problems))
+    from ._widget import Playground  # ipywidgets: only once the arguments are good
+
     return Playground(experiment)

@@ -20,13 +20,22 @@ Rules (documented in the README and tested in tests/core/test_recording*.py):
   its later activity is simply not recorded (the trace is frozen when the block ends).
 - Recordings may nest or overlap (also across threads): a pool appears in every
   recording that was active when it was created, each trace timed from its own start.
+- Stopping never leaves pools recording: if ``stop()`` is interrupted (Ctrl-C while
+  the trace is built), the constructors are restored and the pools released anyway,
+  and calling ``stop()`` again, or reading the trace, finishes the freeze. The trace
+  holds what was logged when the recording stopped, never later work.
+- A custom ``clock`` is checked at once (integer nanoseconds, never going back), so a
+  wrong one fails before anything is patched or started.
 """
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import threading
 import time
 import warnings
+from array import array
 from concurrent.futures import ThreadPoolExecutor
 from multiprocessing.pool import Pool, ThreadPool
 from typing import Literal
@@ -35,7 +44,10 @@ from . import _executor, _pool, _procpool
 from ._log import Clock, PoolLog
 from .trace import Trace
 
-State = Literal["new", "recording", "stopped"]
+# "stopping": stop() was interrupted (Ctrl-C, a failing build) after it had released
+# everything but before the trace was frozen; the next stop(), or reading the trace,
+# finishes the freeze.
+State = Literal["new", "recording", "stopping", "stopped"]
 
 # Guards _active and the patches of the constructors. Taken when a recording starts
 # or stops and once per pool creation; never by workers or on a task's path.
@@ -55,6 +67,7 @@ def _new_log(kind: str) -> PoolLog | None:
     plog = PoolLog(clock=_active[-1].clock, kind=kind, watchers=len(_active))
     for rec in _active:
         rec._pools.append(plog)
+        rec._watching.append(plog)
     return plog
 
 
@@ -123,6 +136,64 @@ def _recorded_executor_init(self, *args, **kwargs):
         _original_executor_init(self, *args, **kwargs)
 
 
+def _still(value):
+    """A copy of a log (and what it holds) that the pool's later writes do not change.
+
+    Arrays, lists and dicts are copied, each in one C-level call so a writer appending
+    meanwhile is seen whole or not at all (as ``_build`` reads them), and log objects
+    are copied field by field; anything else (numbers, strings, tuples, the clock, the
+    lock) is shared, since it is never changed in place.
+    """
+    if isinstance(value, array):
+        return value[:]
+    if isinstance(value, list):
+        return [_still(v) for v in value[:]]
+    if isinstance(value, dict):
+        return {k: _still(v) for k, v in list(value.items())}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        copied = copy.copy(value)
+        for f in dataclasses.fields(value):
+            setattr(copied, f.name, _still(getattr(value, f.name)))
+        return copied
+    return value
+
+
+def _name(fn: object) -> str:
+    """``time.monotonic``, ``<lambda>``, ``my_clock``: how a clock is named in errors."""
+    qualname = getattr(fn, "__qualname__", None)
+    if qualname is None:
+        return repr(fn)
+    module = getattr(fn, "__module__", None)
+    # Module-level functions of the stdlib read best with their module (time.time);
+    # a learner's own function reads best alone.
+    return f"{module}.{qualname}" if module in ("time", "os") else qualname.rsplit(".", 1)[-1]
+
+
+def check_clock(clock: object) -> None:
+    """Refuse a clock that cannot time a recording, before anything is patched.
+
+    It is called twice: it must return integer nanoseconds (as ``time.monotonic_ns``
+    does), and must not go back.
+
+        >>> check_clock(time.monotonic)
+        Traceback (most recent call last):
+        TypeError: clock must return integer nanoseconds like time.monotonic_ns;
+        time.monotonic returned a float
+    """
+    if not callable(clock):
+        raise TypeError(f"clock must be a callable returning nanoseconds, got {clock!r}")
+    first = clock()
+    # The logs store clock readings in int64 arrays: a float fails deep in a worker.
+    if isinstance(first, bool) or not isinstance(first, int):
+        got = "None" if first is None else f"a {type(first).__name__}"
+        raise TypeError("clock must return integer nanoseconds like time.monotonic_ns; "
+                        f"{_name(clock)} returned {got}")
+    second = clock()
+    if isinstance(second, bool) or not isinstance(second, int) or second < first:
+        raise ValueError(f"clock must never go back: {_name(clock)} returned {first!r}, "
+                         f"then {second!r}")
+
+
 # (class, original __init__, recorded __init__): installed together, removed together.
 _PATCHES = (
     (ThreadPool, _original_init, _recorded_init),
@@ -145,13 +216,17 @@ class Recording:
     """
 
     def __init__(self, clock: Clock | None = None, *, private: bool = False) -> None:
-        if clock is not None and not callable(clock):
-            raise TypeError(f"clock must be a callable returning nanoseconds, got {clock!r}")
+        if clock is not None:
+            check_clock(clock)  # here, before anything is patched or started
         self.clock: Clock = clock or time.monotonic_ns
         self.state: State = "new"
         self._pools: list[PoolLog] = []
+        self._watching: list[PoolLog] = []  # of _pools, those not released yet
         self.trace = Trace(live=self)
         self._start: int | None = None
+        # Set by stop(): when the trace ends, and a still copy of the logs to build it from.
+        self._end: int | None = None
+        self._final: list[PoolLog] | None = None
         # A private recording records only the pools recorded_pool() makes for it: it
         # never joins _active, so pools created elsewhere meanwhile stay out of it.
         self.private = private
@@ -175,27 +250,77 @@ class Recording:
         return self.trace
 
     def stop(self) -> Trace:
-        """Stop recording and freeze the trace; pools go on working unrecorded."""
+        """Stop recording and freeze the trace; pools go on working unrecorded.
+
+        Exception-safe: whatever interrupts it (Ctrl-C while the trace is built), the
+        constructors are restored and the pools released; calling it again (or reading
+        the trace) then finishes the freeze.
+        """
+        if self.state == "stopping":  # an earlier stop() was interrupted: finish it
+            return self._freeze()
         if self.state != "recording":
             raise RuntimeError(f"this recording is {self.state}, not recording; nothing to stop")
+        try:
+            self._leave()
+            self.state = "stopping"
+            # What the trace will hold: the logs as they are now. A retry after an
+            # interruption builds from this copy, so a pool another recording still
+            # watches cannot bring its later work into this trace. Copied before the
+            # pools are released: a task a worker takes after that is not logged, so
+            # it would look "still queued".
+            self._end = self.clock()
+            self._final = [_still(plog) for plog in self._pools]
+            return self._freeze()
+        finally:
+            self._leave()  # again: a Ctrl-C may have come before the first one ended
+            if self.state == "recording":
+                self.state = "stopping"
+            self._release()
+
+    def _leave(self) -> None:
+        """Leave the active recordings (the last one out restores the constructors).
+        Idempotent."""
         with _lock:
-            if not self.private:
+            if self in _active:
                 _active.remove(self)
                 if not _active:
                     _patch(False)
-            self.state = "stopped"
-        self.trace._freeze(self.snapshot())
-        for plog in self._pools:
+
+    def _release(self) -> None:
+        """Stop watching this recording's pools; a pool nobody watches runs unrecorded.
+        Idempotent: each pool is let go once."""
+        while self._watching:
+            plog = self._watching.pop()
             with plog._lock:
                 plog.watchers -= 1
                 if plog.watchers == 0:
                     plog.on = False
+
+    def _freeze(self) -> Trace:
+        from ._build import build
+
+        assert self._start is not None
+        if self._end is None:  # the clock was interrupted: the trace ends now
+            self._end = self.clock()
+        if self._final is None:
+            self._final = [_still(plog) for plog in self._pools]
+        # May raise (or be interrupted): the state stays "stopping", ready for a retry.
+        data = build(self._final, self._start, self._end, self.clock)
+        self.trace._freeze(data)
+        self.state = "stopped"
+        self._final = None  # the trace has it all now
         return self.trace
 
     def snapshot(self):
-        """The raw material of the trace so far (used by :class:`Trace`)."""
+        """The raw material of the trace so far (used by :class:`Trace`).
+
+        After an interrupted :meth:`stop` this finishes the freeze, so a trace read
+        after Ctrl-C never takes in work done after its recording stopped.
+        """
         from ._build import build
 
+        if self.state == "stopping":
+            return self._freeze().data()
         assert self._start is not None
         return build(self._pools, self._start, self.clock(), self.clock)
 
@@ -210,7 +335,9 @@ def record(clock: Clock | None = None) -> Recording:
     """Record every ThreadPool, ThreadPoolExecutor and process Pool created inside the
     ``with`` block.
 
-    ``clock`` (for tests) is a callable returning monotonic nanoseconds.
+    ``clock`` (for tests) is a callable returning monotonic integer nanoseconds, like
+    ``time.monotonic_ns``; it is called twice at once to check that (see
+    :func:`check_clock`).
 
     >>> with record() as trace:
     ...     pass
@@ -237,6 +364,7 @@ def recorded_pool(recording: Recording, processes: int | None = None, initialize
         raise RuntimeError("recorded_pool() needs a recording that has been started")
     plog = PoolLog(clock=recording.clock, watchers=1)
     recording._pools.append(plog)
+    recording._watching.append(plog)
     pool = ThreadPool.__new__(ThreadPool)
     _pool.make_recorded(pool, plog)
     _pool.init_recorded(pool, _original_init, (processes, initializer, initargs), {})

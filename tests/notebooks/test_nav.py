@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import nbformat
@@ -10,6 +11,7 @@ import pytest
 
 from nbcollection import NOTEBOOKS, ROOT, fixture_notebook, real_notebooks, tags, write_collection
 from poolscope.authoring import nav
+from test_commands import read_only
 
 LINK = re.compile(r"\]\(([^)]+)\)")
 NAMES = ["00-Squares-first.ipynb", "01-More-squares.ipynb", "02-Last-squares.ipynb"]
@@ -163,6 +165,63 @@ def test_other_errors(collection, capsys, tmp_path):
     assert "cell 3 is tagged nav" in _fails(capsys, str(collection))
     assert "no NN-*.ipynb" in _fails(capsys, str(tmp_path))
     assert "does not exist" in _fails(capsys, str(tmp_path / "nowhere"))
+
+
+def _rename(collection: Path) -> None:
+    """Retitle notebook 01, so a run must rewrite notebooks 00 and 02, Index.ipynb and
+    the README: a run that stops half-way would leave some of them changed."""
+    assert nav.main([str(collection)]) == 0
+    nb = nbformat.read(collection / NAMES[1], as_version=4)
+    nb.cells[0].source = "# 01 - Renamed"
+    nbformat.write(nb, collection / NAMES[1])
+
+
+def _bad_run(capsys, collection: Path, message: str) -> None:
+    """One line, exit code 2, and not one byte changed anywhere."""
+    capsys.readouterr()
+    before = snapshot(collection)
+    assert message in _fails(capsys, str(collection))
+    assert snapshot(collection) == before
+
+
+def test_a_readme_that_is_not_utf8_is_one_line(collection, capsys):
+    _rename(collection)
+    readme = collection.parent / "README.md"
+    readme.write_bytes("Caf\xe9\n<!-- contents -->\n<!-- /contents -->\n".encode("latin-1"))
+    _bad_run(capsys, collection, "README.md: not UTF-8 text")
+
+
+def test_an_index_that_is_a_directory_is_one_line(collection, capsys):
+    _rename(collection)
+    shutil.rmtree(collection / "Index.ipynb", ignore_errors=True)
+    (collection / "Index.ipynb").unlink(missing_ok=True)
+    (collection / "Index.ipynb").mkdir()
+    _bad_run(capsys, collection, "Index.ipynb is a directory")
+
+
+def test_an_unwritable_folder_changes_nothing(collection, capsys):
+    _rename(collection)
+    (collection / "Index.ipynb").unlink()  # so the run must create a file there
+    with read_only(collection):
+        _bad_run(capsys, collection, "cannot write")
+
+
+def test_an_unwritable_readme_changes_nothing(collection, capsys):
+    _rename(collection)
+    with read_only(collection.parent / "README.md"):
+        _bad_run(capsys, collection, "cannot write README.md")
+
+
+def test_a_notebook_that_is_a_symbolic_link_stays_one(collection, tmp_path):
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (collection / NAMES[2]).rename(shared / NAMES[2])
+    (collection / NAMES[2]).symlink_to(shared / NAMES[2])
+    _rename(collection)
+    assert nav.main([str(collection)]) == 0
+    assert (collection / NAMES[2]).is_symlink()
+    nb = nbformat.read(shared / NAMES[2], as_version=4)
+    assert "[01 - Renamed]" in nb.cells[1].source
 
 
 def test_a_readme_without_markers_is_left_alone(collection, capsys):

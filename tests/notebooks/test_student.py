@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +14,7 @@ from nbcollection import (NOTEBOOKS, ROOT, fixture_notebook, leaks, over_real_no
                           real_notebooks, secret_lines, tags, write_collection)
 from poolscope.authoring import student
 from poolscope.authoring._common import AuthoringError
+from test_commands import hashes, read_only
 
 
 def test_a_solution_becomes_the_stub_alone():
@@ -124,6 +126,97 @@ def test_unbalanced_markers_name_the_notebook_and_cell_and_write_nothing(tmp_pat
     nbformat.write(nb, paths[1])
     err = _fails(capsys, src, tmp_path / "out")
     assert "01-More-squares.ipynb: cell 7: BEGIN SOLUTION without END SOLUTION" in err
+    assert not (tmp_path / "out").exists()
+
+
+# --- bad runs: a one-line error, no half-written edition, no source file touched ---------
+
+def _bad_run(capsys, src: Path, out: Path, message: str) -> None:
+    """Run the command, expect ``message`` as its one-line error, and check that no
+    source file changed and no temporary directory was left beside OUT."""
+    before = hashes(src)
+    beside = sorted(p.name for p in out.parent.iterdir()) if out.parent.is_dir() else None
+    assert message in _fails(capsys, src, out)
+    assert hashes(src) == before
+    if beside is not None:
+        assert sorted(p.name for p in out.parent.iterdir()) == beside
+
+
+def test_an_unwritable_place_for_out_is_one_line(tmp_path, capsys):
+    src = tmp_path / "src"
+    write_collection(src)
+    (tmp_path / "ro").mkdir()
+    with read_only(tmp_path / "ro"):
+        _bad_run(capsys, src, tmp_path / "ro" / "student", "cannot write OUT_DIR")
+    assert list((tmp_path / "ro").iterdir()) == []
+    (tmp_path / "file").write_text("not a directory")
+    _bad_run(capsys, src, tmp_path / "file" / "student", "cannot write OUT_DIR")
+
+
+def test_out_as_a_symbolic_link_is_refused(tmp_path, capsys):
+    src = tmp_path / "src"
+    write_collection(src)
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "out").symlink_to(tmp_path / "elsewhere")
+    _bad_run(capsys, src, tmp_path / "out", "is a symbolic link")
+    assert list((tmp_path / "elsewhere").iterdir()) == []
+    (tmp_path / "to-src").symlink_to(src)
+    _bad_run(capsys, src, tmp_path / "to-src", "OUT_DIR")
+
+
+def test_a_source_reached_through_a_symbolic_link_in_out_is_refused(tmp_path, capsys):
+    src = tmp_path / "src"
+    write_collection(src)
+    out = tmp_path / "out"
+    assert student.main([str(src), str(out)]) == 0
+    capsys.readouterr()
+    (out / "link").symlink_to(src)  # OUT_DIR/link/... is the source
+    edition = hashes(out)
+    _bad_run(capsys, out / "link", out, "contains SOURCE_DIR")
+    assert hashes(out) == edition
+
+
+def test_a_file_that_cannot_be_copied_leaves_the_earlier_edition_whole(tmp_path, capsys):
+    src = tmp_path / "src"
+    write_collection(src)
+    out = tmp_path / "out"
+    assert student.main([str(src), str(out)]) == 0
+    capsys.readouterr()
+    edition = hashes(out)
+    (src / "data" / "gone.csv").symlink_to(tmp_path / "nowhere.csv")  # a broken link
+    _bad_run(capsys, src, out, "data/gone.csv: cannot copy")
+    assert hashes(out) == edition  # the earlier edition, every byte of it
+    (src / "data" / "gone.csv").unlink()
+    os.mkfifo(src / "data" / "pipe")  # would block a naive copy
+    _bad_run(capsys, src, out, "data/pipe: cannot copy")
+    assert hashes(out) == edition
+
+
+def test_a_first_edition_that_fails_leaves_no_out_at_all(tmp_path, capsys):
+    src = tmp_path / "src"
+    write_collection(src)
+    (src / "data" / "gone.csv").symlink_to(tmp_path / "nowhere.csv")
+    _bad_run(capsys, src, tmp_path / "out", "data/gone.csv: cannot copy")
+    assert not (tmp_path / "out").exists()
+
+
+def test_odd_but_valid_sources_give_a_whole_edition(tmp_path, capsys):
+    src = tmp_path / "src"
+    write_collection(src)
+    (src / "README.md").write_bytes("Caf\xe9 in Latin-1\n".encode("latin-1"))  # not UTF-8
+    (src / "Index.ipynb").mkdir()  # a directory with a notebook's name
+    before = hashes(src)
+    assert student.main([str(src), str(tmp_path / "out")]) == 0
+    assert hashes(src) == before
+    assert (tmp_path / "out" / "README.md").read_bytes() == (src / "README.md").read_bytes()
+    assert (tmp_path / "out" / "01-More-squares.ipynb").is_file()
+
+
+def test_a_notebook_that_is_not_utf8_is_one_line(tmp_path, capsys):
+    src = tmp_path / "src"
+    paths = write_collection(src)
+    paths[1].write_bytes(paths[1].read_bytes().replace(b"More squares", b"Mor\xe9 squares"))
+    _bad_run(capsys, src, tmp_path / "out", "01-More-squares.ipynb: not a readable notebook")
     assert not (tmp_path / "out").exists()
 
 

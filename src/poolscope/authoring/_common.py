@@ -15,8 +15,11 @@ platform and re-running a tool changes nothing.
 from __future__ import annotations
 
 import argparse
+import os
 import re
+import stat
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -60,6 +63,69 @@ def write_text(path: Path, text: str) -> None:
     path.write_bytes(text.encode("utf-8"))
 
 
+def read_text(path: Path) -> str:
+    """Read a UTF-8 text file, turning what can go wrong into an :class:`AuthoringError`."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise AuthoringError(f"{path.name}: not UTF-8 text ({exc.reason} at byte {exc.start}); "
+                             "save it as UTF-8") from None
+    except OSError as exc:
+        raise AuthoringError(f"cannot read {path.name}: {exc.strerror or exc}") from None
+
+
+def write_all(texts: dict[Path, str]) -> None:
+    """Write every file of ``texts`` (UTF-8, ``\\n`` line ends) or, on any failure,
+    none: each is written to a temporary file beside it, and only when all are
+    written do they replace the files, one rename each.
+
+    A file reached through a symbolic link is rewritten where it lives; the link stays.
+    A failure is an :class:`AuthoringError` naming the file.
+    """
+    targets = {path: path.resolve() for path in texts}
+    for path, target in targets.items():
+        # Checked first, so an unwritable README does not show up after the notebooks
+        # were replaced (a rename onto a read-only file can fail, not just the write).
+        if target.is_dir():
+            raise AuthoringError(f"{path.name} is a directory: remove or rename it")
+        if target.exists() and not os.access(target, os.W_OK):
+            raise AuthoringError(f"cannot write {path.name}: permission denied")
+    temporary: list[tuple[str, Path]] = []  # (temporary file, the file it replaces)
+    try:
+        for path, target in targets.items():
+            try:
+                fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.",
+                                            suffix=".tmp")
+                temporary.append((name, target))
+                with os.fdopen(fd, "wb") as f:
+                    f.write(texts[path].encode("utf-8"))
+                os.chmod(name, _mode(target))
+            except OSError as exc:
+                raise AuthoringError(f"cannot write {path.name}: "
+                                     f"{exc.strerror or exc}") from None
+        for done, (name, target) in enumerate(temporary):
+            try:
+                os.replace(name, target)
+            except OSError as exc:  # checked above, so hardly ever: say what happened
+                raise AuthoringError(f"cannot write {target.name}: {exc.strerror or exc} "
+                                     f"({done} of {len(temporary)} files were written; "
+                                     "run again once it is fixed)") from None
+    finally:
+        for name, _ in temporary:
+            if os.path.lexists(name):
+                os.unlink(name)
+
+
+def _mode(path: Path) -> int:
+    """The permissions a rewritten ``path`` keeps: its own, or a new file's."""
+    try:
+        return stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        umask = os.umask(0)  # read it: the only way is to set it (and put it back)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
 def tags(cell: NotebookNode) -> list[str]:
     return list(cell.get("metadata", {}).get("tags", []))
 
@@ -79,6 +145,9 @@ def run(prog: str, action: Callable[[argparse.Namespace], int],
         if exc.name != "nbformat":
             raise
         message = "needs nbformat: pip install -e '.[notebooks]'"
+    except OSError as exc:  # a file-system problem no check foresaw: still one line
+        where = f"{exc.filename}: " if exc.filename else ""
+        message = f"{where}{exc.strerror or exc}"
     print(f"{prog}: error: {message}", file=sys.stderr)
     return 2
 

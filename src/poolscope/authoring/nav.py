@@ -9,7 +9,8 @@ rewrites the navigation cells (tag ``nav``: cell 1 and the last cell; inserted i
 missing), writes ``Index.ipynb`` (how to use the collection, the contents with each
 notebook's questions) and the contents table in ``README.md`` (next to the folder) between ``<!-- contents -->``
 and ``<!-- /contents -->``. Only markdown changes, never outputs or execution counts, so
-nbval's stored outputs stay valid; running it twice changes nothing.
+nbval's stored outputs stay valid; running it twice changes nothing. Every file is
+written, or (on any error) none.
 
     >>> e = [Entry("01-A.ipynb", "01", "Create", ""), Entry("02-B.ipynb", "02", "Submit", "")]
     >>> nav_line(e, 0)
@@ -28,7 +29,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from ._common import (AuthoringError, NUMBERED, add_command, dumps, has_tag, main_of,
-                      numbered_notebooks, read, set_action, write_text)
+                      numbered_notebooks, read, read_text, set_action, write_all)
 
 if TYPE_CHECKING:
     from nbformat import NotebookNode
@@ -251,7 +252,7 @@ def plan(folder: Path, readme: Path) -> tuple[dict[Path, tuple[str, str]], list[
         notes.append(f"{_shown(readme)}: not found, no contents table written")
     else:
         rel = Path(os.path.relpath(folder.resolve(), readme.resolve().parent))
-        new_readme = with_table(readme.read_text(encoding="utf-8"),
+        new_readme = with_table(read_text(readme),
                                 readme_table([e for e, _ in entries], rel.as_posix() + "/"),
                                 readme.name)
         if new_readme is None:
@@ -260,7 +261,12 @@ def plan(folder: Path, readme: Path) -> tuple[dict[Path, tuple[str, str]], list[
             wanted[readme] = (new_readme, "contents table")
     changes = {}
     for path, (text, why) in wanted.items():
-        old = path.read_bytes() if path.exists() else None
+        if path.is_dir():
+            raise AuthoringError(f"{path.name} is a directory: remove or rename it")
+        try:
+            old = path.read_bytes() if path.exists() else None
+        except OSError as exc:
+            raise AuthoringError(f"cannot read {path.name}: {exc.strerror or exc}") from None
         if old != text.encode("utf-8"):
             changes[path] = (text, why if old is not None else "new file")
     return changes, notes
@@ -289,8 +295,7 @@ def _command(args: argparse.Namespace) -> int:
             return 1
         print("navigation, contents and README are up to date")
         return 0
-    for path, (text, _) in changes.items():
-        write_text(path, text)
+    write_all({path: text for path, (text, _) in changes.items()})  # all or nothing
     print(f"{len(changes)} files written{listing}" if changes else "nothing to change")
     return 0
 

@@ -10,7 +10,9 @@ says "not solved yet". Exercise and check cells lose their outputs, exercise cel
 folding, every cell its nbgrader metadata and the ``exercise``/``check`` tags; cells
 tagged ``answer`` (a written answer) or ``instructor`` (notes for instructors) are left
 out. Other files next to the notebooks (data, figures) are copied, except
-instructor-only ones and files git ignores (build products).
+instructor-only ones and files git ignores (build products). The edition is written into
+a temporary directory beside OUT_DIR and renamed into place once complete, so a failed
+run leaves no half edition (an earlier one stays as it was); source files are only read.
 
     >>> clear_regions("x = ...\\n### BEGIN SOLUTION\\nx = 42\\n### END SOLUTION")
     ('x = ...\\n# YOUR CODE HERE', 1, 0)
@@ -23,6 +25,7 @@ import copy
 import os
 import shutil
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -159,10 +162,15 @@ def _git_ignored(root: Path, paths: list[Path]) -> set[Path]:
     return {Path(p) for p in done.stdout.split("\0") if p}
 
 
+def _unreadable(exc: OSError) -> None:
+    # os.walk skips a folder it cannot list unless told: the edition would miss files.
+    raise AuthoringError(f"cannot read {exc.filename}: {exc.strerror or exc}")
+
+
 def _inventory(source: Path) -> tuple[list[Path], list[Path]]:
     """The notebooks and the other files to copy, relative to ``source``."""
     found: list[Path] = []
-    for folder, dirs, files in os.walk(source):
+    for folder, dirs, files in os.walk(source, onerror=_unreadable):
         dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS and not d.startswith("."))
         for name in sorted(files):
             if not name.startswith(".") and name not in INSTRUCTOR_ONLY \
@@ -177,12 +185,20 @@ def _inventory(source: Path) -> tuple[list[Path], list[Path]]:
 def _check_dirs(source: Path, out: Path) -> None:
     if not source.is_dir():
         raise AuthoringError(f"source directory {source} does not exist")
-    src, dst = source.resolve(), out.resolve()
-    if dst == src or src in dst.parents:
-        raise AuthoringError(f"OUT_DIR {out} is inside SOURCE_DIR {source}: choose a "
-                             "directory outside it (e.g. student)")
-    if dst in src.parents:
-        raise AuthoringError(f"OUT_DIR {out} contains SOURCE_DIR {source}")
+    if out.is_symlink():  # replacing it would replace the link, not what it points to
+        raise AuthoringError(f"OUT_DIR {out} is a symbolic link: give the directory itself "
+                             "or another path")
+    # Compared both as written and with symbolic links resolved: SOURCE_DIR can lie
+    # inside OUT_DIR through a link (OUT_DIR/link -> the notebooks) that replacing
+    # OUT_DIR would remove.
+    for src, dst in ((source.resolve(), out.resolve()),
+                     (Path(os.path.abspath(source)), Path(os.path.abspath(out)))):
+        if dst == src or src in dst.parents:
+            raise AuthoringError(f"OUT_DIR {out} is inside SOURCE_DIR {source}: choose a "
+                                 "directory outside it (e.g. student)")
+        if dst in src.parents:
+            raise AuthoringError(f"OUT_DIR {out} contains SOURCE_DIR {source}")
+    dst = out.resolve()
     if dst.exists() and not dst.is_dir():
         raise AuthoringError(f"OUT_DIR {out} is a file")
     if dst.is_dir() and any(dst.iterdir()) and not (dst / STAMP).exists():
@@ -191,7 +207,12 @@ def _check_dirs(source: Path, out: Path) -> None:
 
 
 def write_edition(source: Path, out: Path) -> Summary:
-    """Write the student edition of ``source`` into ``out`` (replacing an earlier one)."""
+    """Write the student edition of ``source`` into ``out`` (replacing an earlier one).
+
+    All or nothing: the edition is written into a temporary directory beside ``out``,
+    which replaces ``out`` only once it is complete, so a failure (or Ctrl-C) leaves an
+    earlier edition as it was. Source files are only read.
+    """
     _check_dirs(source, out)
     notebooks, others = _inventory(source)
     summary, editions = Summary(), {}
@@ -204,18 +225,72 @@ def write_edition(source: Path, out: Path) -> Summary:
         editions[rel] = nb
         summary.solutions += solutions
         summary.hidden_tests += hidden
-    if out.exists():
-        shutil.rmtree(out)
-    out.mkdir(parents=True)
-    write_text(out / STAMP, f"Written by `{PROG}`; its next run replaces this directory.\n")
-    for rel, nb in editions.items():
-        (out / rel).parent.mkdir(parents=True, exist_ok=True)
-        write_text(out / rel, dumps(nb))
-    for rel in others:
-        (out / rel).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(source / rel, out / rel)
+    staging = _staging(out)
+    try:
+        _write_into(staging, source, editions, others)
+        _replace(out, staging)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
     summary.notebooks, summary.copied = len(editions), len(others)
     return summary
+
+
+def _staging(out: Path) -> Path:
+    """A new empty directory beside ``out`` (same file system: renamed into place)."""
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp"))
+        umask = os.umask(0)  # mkdtemp's directory is private; OUT_DIR is a plain one
+        os.umask(umask)
+        staging.chmod(0o777 & ~umask)
+    except OSError as exc:
+        raise AuthoringError(f"cannot write OUT_DIR {out}: {exc.strerror or exc}") from None
+    return staging
+
+
+def _write_into(staging: Path, source: Path, editions: dict, others: list[Path]) -> None:
+    try:
+        write_text(staging / STAMP,
+                   f"Written by `{PROG}`; its next run replaces this directory.\n")
+    except OSError as exc:
+        raise AuthoringError(f"cannot write OUT_DIR: {exc.strerror or exc}") from None
+    for rel, nb in editions.items():
+        try:
+            (staging / rel).parent.mkdir(parents=True, exist_ok=True)
+            write_text(staging / rel, dumps(nb))
+        except OSError as exc:
+            raise AuthoringError(f"{rel.as_posix()}: cannot write "
+                                 f"({exc.strerror or exc})") from None
+    for rel in others:
+        try:
+            (staging / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source / rel, staging / rel)  # a FIFO raises, never blocks
+        except OSError as exc:  # a broken link, a pipe, an unreadable file
+            raise AuthoringError(f"{rel.as_posix()}: cannot copy "
+                                 f"({exc.strerror or exc})") from None
+
+
+def _replace(out: Path, staging: Path) -> None:
+    """Put the complete edition in ``staging`` at ``out``, where an earlier one may be."""
+    try:
+        if not out.exists():
+            os.rename(staging, out)
+            return
+        old = staging.with_name(staging.name[:-len(".tmp")] + ".old")
+        os.rename(out, old)
+        try:
+            os.rename(staging, out)
+        except BaseException:
+            os.rename(old, out)  # the earlier edition back where it was
+            raise
+    except OSError as exc:
+        raise AuthoringError(f"cannot write OUT_DIR {out}: {exc.strerror or exc}") from None
+    try:
+        shutil.rmtree(old)  # rmtree never follows a link: nothing outside is removed
+    except OSError as exc:
+        raise AuthoringError(f"the new edition is in {out}, but the earlier one could not "
+                             f"be removed from {old}: {exc.strerror or exc}") from None
 
 
 def _command(args: argparse.Namespace) -> int:
