@@ -14,9 +14,10 @@
 Exercises 10.2 and 10.3 run the learner's settings or function against a server of
 their own (:mod:`poolscope.server`, on this machine), record the run, and judge what
 the recording and the server's log show: every page fetched once, failures reported
-rather than raised, a makespan within what the settings imply. Verdicts rest on counts
-(pages per worker, requests per page) and on time bounds with wide margins, so that a
-busy machine does not fail a right answer.
+rather than raised, no page waited for longer than a timeout allows. Verdicts rest on
+what the settings imply (pages per worker, from the chunks and the workers), on counts
+(requests per page) and on what came back, never on how long a run took, so that a
+busy machine can neither fail a right answer nor pass a wrong one.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ from __future__ import annotations
 import math
 import multiprocessing
 import threading
-import time
 from collections import Counter
 from collections.abc import Callable
 from multiprocessing.pool import ThreadPool
@@ -97,21 +97,21 @@ def _settings(workers: Any, chunksize: Any) -> tuple[int, int | None]:
     return workers, chunksize
 
 
-def _run_settings(workers: int, chunksize: int | None) -> tuple[Trace, list[Request], int]:
-    """Fetch the 40 pages with ``ThreadPool(workers).map(fetch, urls, chunksize)``."""
+def _run_settings(workers: int, chunksize: int | None) -> tuple[list[Request], int]:
+    """Fetch the 40 pages with ``ThreadPool(workers).map(fetch, urls, chunksize)``: the
+    server's log, and the most requests it served at once."""
     with serve(latency=LATENCY, limit=LIMIT, pages=PAGES) as server:
         urls = [server.url(f"/page/{n}") for n in range(PAGES)]
-        with record() as trace:
-            with ThreadPool(workers) as pool:
-                pool.map(_fetch, urls, chunksize)
+        with ThreadPool(workers) as pool:
+            pool.map(_fetch, urls, chunksize)
         peak = server.peak()
-    return trace, server.log, peak
+    return server.log, peak
 
 
 @exercise("10.2", "Tune the pool")
 def ex10_2(workers: Any, chunksize: Any) -> str:
     workers, chunksize = _settings(workers, chunksize)
-    trace, log, peak = _run_settings(workers, chunksize)
+    log, peak = _run_settings(workers, chunksize)
     _once_each(log, [f"/page/{n}" for n in range(PAGES)])
     queued = sum(r.queued for r in log)
     if workers > LIMIT:
@@ -122,19 +122,24 @@ def ex10_2(workers: Any, chunksize: Any) -> str:
     rounds = math.ceil(PAGES / LIMIT)
     # Judged from the settings, not from which worker happened to take which page: with
     # chunks of one, a worker delayed under load lets another take a fifth page.
-    size = chunksize or math.ceil(PAGES / (workers * 4))  # map's default chunksize
+    size = min(chunksize or math.ceil(PAGES / (workers * 4)), PAGES)  # map's default
     busiest = math.ceil(math.ceil(PAGES / size) / workers) * size
     if busiest > rounds:
-        hint = (f"{workers} workers leave {LIMIT - workers} of the server's {LIMIT} slots "
-                "idle" if workers < LIMIT else f"{math.ceil(PAGES / size)} chunks of up to "
-                f"{size} pages do not share out evenly over {workers} workers")
+        chunks = math.ceil(PAGES / size)
+        if workers < LIMIT:
+            hint = f"{workers} workers leave {LIMIT - workers} of the server's {LIMIT} slots idle"
+        elif chunks < workers:
+            tasks = f"{chunks} task" + ("s" if chunks > 1 else "")
+            hint = (f"chunks of {size} pages make only {tasks}, for {workers} workers: "
+                    "smaller chunks keep every worker busy")
+        else:
+            hint = (f"{chunks} chunks of up to {size} pages do not share out evenly over "
+                    f"{workers} workers")
         raise NotYet(f"with {workers} workers and chunks of {size}, the busiest worker "
                      f"gets {busiest} pages to fetch one after another: {busiest} rounds of "
                      f"{LATENCY} s, where {rounds} are possible", hint=hint, show=False)
-    makespan = trace.summary().makespan
-    expect_true(makespan < 2 * rounds * LATENCY + 0.2,
-                f"the run took {makespan:.1f} s, more than twice the {rounds} rounds your "
-                "settings imply", hint="the machine may be very busy: run the check again")
+    # No verdict on the run's makespan: it is the machine's, not the settings' (a loaded
+    # hub stretches a right answer's run); the settings fix the rounds it needs.
     return (f"{workers} workers, {busiest} pages each: {rounds} rounds of "
             f"{LATENCY} s, the best the server's {LIMIT} slots allow.")
 
@@ -143,43 +148,64 @@ def ex10_2(workers: Any, chunksize: Any) -> str:
 
 # The check's flaky server: which pages fail, and how.
 BROKEN = {"/page/3": 500, "/page/9": 404}
-SLOW = {"/page/6": 2.0}  # answers after 2 s: a timeout of up to 0.5 s gives up well before
+# Answers after 2 s: a urlopen timeout of up to 1 s gives up well before, whatever the
+# load; without one (or with a longer one) the page comes whole, and shows in `pages`.
+SLOW = {"/page/6": 2.0}
 GIVE_UP = 10.0  # seconds: a download() that takes longer is reported as stuck
+WAITS = ("get", "wait")  # the AsyncResult waits a trace records
 
 
-def _call(download: Callable[..., Any], urls: list[str]) -> tuple[Any, float]:
-    """``(download(urls), seconds)``, run in a thread of its own so that a download()
+def _call(download: Callable[..., Any], urls: list[str]) -> dict[str, Any]:
+    """``{"value": download(urls)}``, ``{"error": exception}``, or ``{}`` if it had not
+    returned after GIVE_UP seconds: run in a thread of its own, so that a download()
     that never returns cannot hang the notebook (its thread is left waiting)."""
     out: dict[str, Any] = {}
 
     def run() -> None:
-        start = time.monotonic()
         try:
             out["value"] = download(urls)
-        except BaseException as exc:  # reported as feedback below
+        except BaseException as exc:  # reported as feedback
             out["error"] = exc
-        out["seconds"] = time.monotonic() - start
 
     thread = threading.Thread(target=run, name="poolscope-check", daemon=True)
     thread.start()
     thread.join(GIVE_UP)
-    if thread.is_alive():
-        raise NotYet(f"download(urls) had not returned after {GIVE_UP:g} s",
-                     hint="a get() after the with block waits for results that terminate() "
-                          "dropped: collect them inside the block", show=False)
-    if "error" in out:
-        _raised(out["error"])
-    return out["value"], out["seconds"]
+    return dict(out)  # a copy: a thread still running may fill `out` later
 
 
-def _raised(exc: BaseException) -> None:
+def _after_terminate(trace: Trace, status: str | None) -> bool:
+    """Did a wait on a result (``get``/``wait``) that ended with ``status`` (None: still
+    waiting) start after its pool's terminate(), the end of its ``with`` block?"""
+    ended = {e.pool: e.start for e in trace.events if e.kind == "terminate"}
+    return any(e.kind in WAITS and e.status == status and e.pool in ended
+               and ended[e.pool] <= e.start for e in trace.events)
+
+
+def _hung(trace: Trace) -> NotYet:
+    if _after_terminate(trace, None):
+        hint = ("a get() after the with block waits for results that terminate() dropped: "
+                "collect them inside the block")
+    else:
+        hint = ("something waits with no timeout: give each request a timeout "
+                "(urlopen(url, timeout=0.5), as fetch_or_error does)")
+    return NotYet(f"download(urls) had not returned after {GIVE_UP:g} s", hint=hint, show=False)
+
+
+def _raised(exc: BaseException, trace: Trace) -> NotYet:
     if isinstance(exc, multiprocessing.TimeoutError):
-        raise NotYet("download(urls) raised multiprocessing.TimeoutError from get(timeout=...)",
-                     hint="the with block ends with terminate(), which drops the pending "
-                          "work: collect the results inside the block", show=False)
-    raise NotYet(f"download(urls) raised {type(exc).__name__}: {exc}",
-                 hint="one bad page must not end the whole job: catch the error inside the "
-                      "task and return it (fetch_or_error does)", show=False)
+        if _after_terminate(trace, "timeout"):
+            hint = ("the with block ends with terminate(), which drops the pending work: "
+                    "collect the results inside the block")
+        else:
+            hint = ("get(timeout=...) gave up while a page was still on its way, and a "
+                    "timeout in the caller does not stop the worker: give urlopen a timeout "
+                    "instead (as fetch_or_error does), so that a slow page comes back as an "
+                    "error")
+        return NotYet("download(urls) raised multiprocessing.TimeoutError from "
+                      "get(timeout=...)", hint=hint, show=False)
+    return NotYet(f"download(urls) raised {type(exc).__name__}: {exc}",
+                  hint="one bad page must not end the whole job: catch the error inside the "
+                       "task and return it (fetch_or_error does)", show=False)
 
 
 def _pair(value: Any) -> tuple[dict, dict]:
@@ -201,18 +227,25 @@ def ex10_3(download: Any) -> str:
     with serve(latency=LATENCY, limit=LIMIT, errors=BROKEN, slow=SLOW) as server:
         urls = [server.url(p) for p in paths]
         with record() as trace:
-            value, seconds = _call(download, list(urls))
+            out = _call(download, list(urls))
         log = server.log
-    pages, errors = _pair(value)
+    if "error" in out:
+        raise _raised(out["error"], trace)
+    if "value" not in out:
+        raise _hung(trace)
+    pages, errors = _pair(out["value"])
     expect_true(trace.tasks, "download(urls) did not use a ThreadPool",
                 hint="fetch the pages with a ThreadPool(10), as in the code given")
     _once_each(log, paths)
-    expect_true(seconds < 1.5, f"download(urls) took {seconds:.1f} s: it waited for the page "
-                "that answers after 2 s", hint="give urlopen a timeout (0.3 s, as "
-                "fetch_or_error does): a slow page then fails fast instead of holding up "
-                "the job")
     bad = [urls[paths.index(p)] for p in (*BROKEN, *SLOW)]
-    good = {u: f"page {u.rsplit('/', 1)[1]}" for u in urls if u not in bad}
+    came = {u: f"page {u.rsplit('/', 1)[1]}" for u in urls}  # each page's text
+    slow = [urls[paths.index(p)] for p in SLOW]
+    expect_true(not any(pages.get(u) == came[u] for u in slow),
+                "pages has the text of page/6, which answers only after 2 s: download(urls) "
+                "waited for it", hint="give urlopen a timeout (0.5 s, as fetch_or_error "
+                "does): a page whose server keeps silent then fails fast instead of holding "
+                "up the job")
+    good = {u: text for u, text in came.items() if u not in bad}
     lost = [u for u in bad if u not in errors]
     expect_true(not lost, f"errors has no entry for {', '.join(u.split('/', 3)[3] for u in lost)}",
                 hint="every page that failed (an error status, or no answer within the "
