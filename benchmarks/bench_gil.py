@@ -11,6 +11,10 @@ per run, each calibrated to about 0.1 s on one idle thread. "cores busy" is the 
 seconds the tasks used per elapsed second (``time.thread_time()`` in each task; for the
 process pool and for BLAS, ``time.process_time()`` of the processes involved).
 
+A last table (a reference, with no target) times hashing alone and beside a busy
+pure-Python thread, fed in big pieces or in small ones that each let go of the GIL (the
+quirk of 3.11-3.14 that notebook 08 warns about).
+
 The expectations follow from the number of cores ``n``: waits overlap (about as many
 times faster as there are threads), pure-Python work does not speed up on threads,
 GIL-releasing work speeds up to about ``min(threads, n)`` (0.75 of that is accepted).
@@ -20,10 +24,12 @@ They hold on an idle machine; run it when nothing else is busy.
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import multiprocessing
 import statistics
 import sys
+import threading
 import time
 from collections.abc import Callable
 from multiprocessing.pool import ThreadPool
@@ -56,6 +62,61 @@ def pieces_1k(mib: int) -> str:
         for start in range(0, len(view), 1024):
             h.update(view[start:start + 1024])
     return h.hexdigest()
+
+
+def hash_in_pieces(data: bytes, piece: int, first: int = 0) -> str:
+    """SHA-256 of ``data``: one update() of ``first`` bytes (if any), then ``piece`` at a time."""
+    h = hashlib.sha256()
+    view = memoryview(data)
+    if first:
+        h.update(view[:first])
+    for start in range(first, len(view), piece):
+        h.update(view[start:start + piece])
+    return h.hexdigest()
+
+
+def beside_a_busy_thread(call: Callable[[], object]) -> float:
+    """Seconds for ``call()`` while another thread runs pure Python all along."""
+    stop = threading.Event()
+
+    def busy() -> None:
+        while not stop.is_set():
+            gw.python_work(1000)
+
+    thread = threading.Thread(target=busy)
+    thread.start()
+    try:
+        time.sleep(0.02)  # the busy thread is running
+        start = time.perf_counter()
+        call()
+        return time.perf_counter() - start
+    finally:
+        stop.set()
+        thread.join()
+
+
+def small_releases(rounds: int) -> list[str]:
+    """Hashing 16 MiB alone and beside a busy pure-Python thread, for three ways of
+    feeding hashlib: each release of the GIL costs a hand-over when another thread
+    wants it, so many small releases (the quirk of 3.11-3.14: small updates after one
+    big one) make the hashing far slower than a few big ones."""
+    data = bytes(16 * gw.MIB)
+    ways = [("1 MiB pieces", 2**20, 0),
+            ("1 KiB pieces after one 4 KiB piece", 1024, 4096),
+            ("1 KiB pieces (the GIL held)", 1024, 0)]
+    lines = [f"{'hashing 16 MiB (reference, no target)':44} {'alone s':>8} {'beside s':>9}"]
+    for name, piece, first in ways:
+        call = functools.partial(hash_in_pieces, data, piece, first)
+        alone = statistics.median(_seconds(call) for _ in range(rounds))
+        beside = statistics.median(beside_a_busy_thread(call) for _ in range(rounds))
+        lines.append(f"{name:44} {alone:8.3f} {beside:9.3f}")
+    return lines
+
+
+def _seconds(call: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    call()
+    return time.perf_counter() - start
 
 
 def paired(task: Callable, items: list, make_pool: Callable, rounds: int) -> dict:
@@ -135,6 +196,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{r['cores']:10.2f}  {want}{'' if met else '  MISSED'}")
     print(f"one numpy matrix product (1500 x 1500), cores busy: {blas_cores(rounds):.2f} "
           f"(BLAS threads of its own; reference, no target)")
+    print("\n".join(small_releases(rounds)))
     return 0 if ok else 1
 
 

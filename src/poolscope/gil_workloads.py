@@ -44,8 +44,12 @@ from .trace import Trace
 
 MIB = 1 << 20
 SORT_SIZE = 200_000  # floats per sort_work repeat: about 10 ms, in cache on most machines
+# hashlib lets go of the GIL for an update() of more than this many bytes (from 3.15),
+# or of this many or more (3.11-3.14): HASHLIB_GIL_MINSIZE in CPython's Modules/hashlib.h.
+HASHLIB_GIL_MINSIZE = 2048
 STALL = 0.02  # a longer pause of the probe thread means it was kept from running
-SHORTEST = 0.05  # seconds: the probe's answer for shorter calls may depend on the load
+PROBE_SECONDS = 0.2  # the probe repeats a call until it has watched it this long
+PROBE_ATTEMPTS = 3  # measurements at most, while the answer is not clear-cut
 MOST_ONE_CORE = 1.25  # "cores busy" up to this counts as one core (a margin for clock steps)
 
 
@@ -95,8 +99,9 @@ def _mebibyte() -> bytes:
 def hash_work(mib: int) -> str:
     """SHA-256 of ``mib`` MiB, fed 1 MiB per ``update()``.
 
-    hashlib releases the GIL while it hashes 2 KiB or more in one call
-    (``HASHLIB_GIL_MINSIZE`` in CPython's ``Modules/hashlib.h``).
+    hashlib lets go of the GIL while one call hashes more than 2 KiB (2048 bytes; up
+    to 3.14, 2048 bytes or more): ``HASHLIB_GIL_MINSIZE`` in CPython's
+    ``Modules/hashlib.h``. 1 MiB per call is far above it on every version.
 
         >>> hash_work(1) == hashlib.sha256(bytes(range(256)) * 4096).hexdigest()
         True
@@ -308,35 +313,73 @@ def _most_at_once(tasks: Sequence[Any]) -> int:
 
 @dataclass(frozen=True)
 class Probe:
-    """What :func:`lets_others_run` saw: how long the call took, and for how much of it
-    another thread was kept from running."""
+    """What :func:`lets_others_run` saw: how long it watched the call (``calls`` times
+    in a row), and for how much of that time another thread was kept from running."""
 
     name: str
     seconds: float
     stopped: float
+    calls: int = 1
+
+    @property
+    def share(self) -> float:
+        """The share of the time the other thread was kept from running (0 to 1)."""
+        return self.stopped / self.seconds if self.seconds > 0 else 1.0
 
     @property
     def released(self) -> bool:
         """True when the other thread ran during most of the call: the GIL was free."""
-        return self.stopped < 0.5 * self.seconds
+        return self.share < 0.5
+
+    @property
+    def clear_cut(self) -> bool:
+        """True when the answer is far from the 50% line: a call that holds the GIL
+        stops the other thread all along (a share near 1), one that lets go of it
+        hardly at all (near 0)."""
+        # Calls that let go of the GIL measured at most 0.23 with 3 busy-loop processes
+        # on 2 cores (load average 10); calls that hold it, 1.0.
+        return not 0.3 <= self.share <= 0.7
 
     def __str__(self) -> str:
-        short = "" if self.seconds >= SHORTEST else " (too short a call to be sure)"
-        return f"{self.name}: other threads could run meanwhile: {self.released}{short}"
+        # No times: they change with the load, and the verdict does not.
+        unsure = "" if self.clear_cut else " (only partly: probe it again)"
+        return f"{self.name}: other threads could run meanwhile: {self.released}{unsure}"
 
 
 def lets_others_run(call: Callable[..., Any], *args: Any, name: str | None = None,
-                    tick: float = 0.001) -> Probe:
+                    tick: float = 0.001, seconds: float = PROBE_SECONDS,
+                    attempts: int = PROBE_ATTEMPTS) -> Probe:
     """Call ``call(*args)`` while another thread wakes every ``tick`` s: did it keep running?
 
     During the probe the switch interval is raised to 10 s (and then restored), so no
     thread is forced to hand the GIL over: code that holds the GIL, Python or C, stops
     the other thread for the whole call; code that releases it (a wait, or C code such
-    as hashlib on big buffers) does not. A busy machine delays the other thread by a few
-    milliseconds at most, so the answer does not depend on the load, for calls of
-    0.05 s or more.
+    as hashlib on big buffers) does not. The call is repeated until the probe has
+    watched it for ``seconds`` (a short call is never judged on a few milliseconds),
+    and measured again, up to ``attempts`` times, while the share of time the other
+    thread was stopped is not clear-cut. A busy machine delays the other thread now
+    and then (for at most a quarter of the time, measured with a load average of 10 on
+    2 cores), far from the half of the time that decides, so the answer does not depend
+    on the load. (On a free-threaded build running without the GIL, every call lets the
+    other thread run.)
+
+        >>> lets_others_run(time.sleep, 0.05).released
+        True
     """
+    if not (isinstance(seconds, (int, float)) and 0 < seconds <= 10):
+        raise ValueError(f"seconds must be a number above 0 and at most 10; got {seconds!r}")
     name = name or getattr(call, "__qualname__", repr(call))
+    probe = _probe_once(call, args, name, tick, seconds)
+    for _ in range(attempts - 1):
+        if probe.clear_cut:
+            break
+        probe = _probe_once(call, args, name, tick, seconds)
+    return probe
+
+
+def _probe_once(call: Callable[..., Any], args: tuple, name: str, tick: float,
+                seconds: float) -> Probe:
+    """One measurement of :func:`lets_others_run`."""
     pauses: list[tuple[float, float]] = []
     ready, stop = threading.Event(), threading.Event()
 
@@ -353,21 +396,24 @@ def lets_others_run(call: Callable[..., Any], *args: Any, name: str | None = Non
     saved = sys.getswitchinterval()
     sys.setswitchinterval(10.0)
     thread = threading.Thread(target=other, name="lets_others_run", daemon=True)
+    calls = 0
     try:
         thread.start()
         ready.wait()
-        start = time.perf_counter()
-        call(*args)
-        end = time.perf_counter()
+        start = end = time.perf_counter()
+        while calls == 0 or end - start < seconds:  # long enough to judge, under any load
+            call(*args)
+            calls += 1
+            end = time.perf_counter()
     finally:
         stop.set()
         thread.join()
         sys.setswitchinterval(saved)
-    # Pauses shorter than this are the scheduler's doing, not the GIL's; a short call
-    # that holds the GIL still stops the other thread for all of it.
+    # Pauses shorter than this are the scheduler's doing, not the GIL's; a call that
+    # holds the GIL stops the other thread for all of it.
     limit = max(2 * tick, min(STALL, (end - start) / 4))
     stopped = sum(max(0.0, min(b, end) - max(a, start)) for a, b in pauses if b - a > limit)
-    return Probe(name, end - start, stopped)
+    return Probe(name, end - start, stopped, calls)
 
 
 def cores_busy(call: Callable[..., Any], *args: Any) -> float:

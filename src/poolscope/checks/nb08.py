@@ -9,16 +9,21 @@
       hint: json builds Python str objects from Python dicts: C code needs the GIL to touch Python objects
     False
 
-Exercise 8.1 reads the trace the learner's cell recorded; exercise 8.4 calls the
-learner's ``digest`` and probes it with :func:`poolscope.gil_workloads.lets_others_run`.
-Neither judges a timing: both hold however busy the machine is.
+Exercise 8.1 reads the trace the learner's cell recorded. Exercise 8.4 calls the
+learner's ``digest``, notes the size of every piece it feeds to hashlib (the rule that
+decides whether an ``update()`` lets go of the GIL changed in 3.15, so the check applies
+the rule that holds on every version), and probes it with
+:func:`poolscope.gil_workloads.lets_others_run`. None judges a timing: each holds however
+busy the machine is.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from .. import gil_workloads
@@ -72,14 +77,15 @@ def ex8_2(answer: Any) -> str:
 # -- 8.3 -------------------------------------------------------------------------------
 
 CALLS_8_3 = ("(a) sorted(numbers)", "(b) zlib.compress(blob)", "(c) json.dumps(records)",
-             "(d) bz2.compress(blob)")
+             "(d) bz2.compress(blob[:2**20])")
 EXPECTED_8_3 = [False, True, False, True]
 _HINTS_8_3 = [
     "sorted() compares Python float objects, and C code needs the GIL to touch Python objects",
     "zlib compresses a bytes buffer it has to itself: it lets go of the GIL while it works",
     "json builds Python str objects from Python dicts: C code needs the GIL to touch Python "
     "objects",
-    "bz2, like zlib, works on a bytes buffer of its own: it lets go of the GIL while it works",
+    "bz2.compress makes a BZ2Compressor, whose C code, like zlib's, works on a bytes buffer "
+    "of its own and lets go of the GIL around each step of the compression",
 ]
 
 
@@ -99,8 +105,9 @@ def ex8_3(releases: Any) -> str:
 
 # -- 8.4 -------------------------------------------------------------------------------
 
-PROBE_MIB = 64  # long enough (about 0.1 s) for a clear answer from the probe
+PROBE_MIB = 64  # hashed in a loop by the probe until it has watched for 0.2 s
 SIZES_8_4 = (0, 10, 5_000, 3 * gil_workloads.MIB + 7)
+MINSIZE = gil_workloads.HASHLIB_GIL_MINSIZE
 
 
 @functools.lru_cache(maxsize=1)
@@ -115,6 +122,101 @@ def _callable(answer: Any) -> Callable[[bytes], Any]:
     return answer
 
 
+class _Watched:
+    """A hash object that notes the size of each piece it is fed, then hashes it."""
+
+    def __init__(self, real: Any, sizes: list[int]):
+        self._real, self._sizes = real, sizes
+
+    def update(self, data: Any) -> None:
+        self._sizes.append(_size(data))
+        self._real.update(data)
+
+    def __getattr__(self, name: str) -> Any:  # hexdigest, digest, copy, name, ...
+        return getattr(self._real, name)
+
+
+def _size(data: Any) -> int:
+    try:
+        return memoryview(data).nbytes
+    except TypeError:  # not bytes-like: hashlib's own update() raises the learner's error
+        return -1
+
+
+@contextlib.contextmanager
+def _watching(fn: Any) -> Iterator[list[list[int]]]:
+    """While active, ``hashlib.sha256`` and ``hashlib.new`` (also where ``fn``'s module
+    imported them by name) make :class:`_Watched` objects in this thread; yields the
+    sizes fed to each object, one list per object (constructor data first)."""
+    log: list[list[int]] = []
+    owner = threading.get_ident()
+    real = {"sha256": hashlib.sha256, "new": hashlib.new}
+
+    def watched(which: str) -> Callable[..., Any]:
+        make = real[which]
+        data_at = 0 if which == "sha256" else 1  # sha256(data) / new(name, data)
+
+        def construct(*args: Any, **kwargs: Any) -> Any:
+            obj = make(*args, **kwargs)
+            if threading.get_ident() != owner:  # another thread of the kernel: not ours
+                return obj
+            data = args[data_at] if len(args) > data_at else kwargs.get(
+                "data", kwargs.get("string"))
+            size = 0 if data is None else _size(data)
+            sizes = [size] if size else []
+            log.append(sizes)
+            return _Watched(obj, sizes)
+        return construct
+
+    fakes = {which: watched(which) for which in real}
+    module_globals = getattr(fn, "__globals__", {})
+    imported = [(name, which) for name, value in list(module_globals.items())
+                for which in real if value is real[which]]  # from hashlib import sha256
+    try:
+        for which, fake in fakes.items():
+            setattr(hashlib, which, fake)
+        for name, which in imported:
+            module_globals[name] = fakes[which]
+        yield log
+    finally:
+        for which, make in real.items():
+            setattr(hashlib, which, make)
+        for name, which in imported:
+            module_globals[name] = real[which]
+
+
+def _most(sizes: list[int]) -> int:
+    return max(set(sizes), key=sizes.count)
+
+
+def _judge_pieces(log: list[list[int]]) -> None:
+    """NotYet unless every piece but the last of each hash object is over 2 KiB."""
+    expect_true(log, "the check could not see digest() make its hash object",
+                hint="make it inside digest(), with h = hashlib.sha256(), as in the cell")
+    for sizes in log:
+        # Up to 3.14 a first piece of 2 KiB or more makes later small ones let go too.
+        later = [s for s in sizes[1:-1] if s < MINSIZE]
+        if sizes and sizes[0] >= MINSIZE and later:
+            raise NotYet(f"after a first update() of {sizes[0]:,} bytes, digest() feeds "
+                         f"hashlib pieces of {_most(later):,} bytes", show=False,
+                         hint="up to 3.14 a hash object that once got 2 KiB or more lets go "
+                              "of the GIL on every later update(), however small; from 3.15 "
+                              "each update() decides by its own size, so these small ones "
+                              "would hold it. Make every piece more than 2 KiB, such as 1 MiB")
+    small = [s for sizes in log for s in sizes[:-1] if s <= MINSIZE]
+    if not small:
+        return
+    if _most(small) == MINSIZE:
+        raise NotYet(f"digest() feeds hashlib pieces of exactly {MINSIZE:,} bytes",
+                     show=False,
+                     hint="2048 bytes is enough up to 3.14, but from 3.15 hashlib lets go "
+                          "of the GIL only for more than 2048 bytes: make the pieces bigger, "
+                          "such as 1 MiB (1024 * 1024)")
+    raise NotYet(f"digest() feeds hashlib pieces of {_most(small):,} bytes", show=False,
+                 hint="hashlib holds the GIL for an update() of 2 KiB (2048 bytes) or "
+                      "less: make each piece more than 2 KiB, such as 1 MiB (1024 * 1024)")
+
+
 @exercise("8.4", "Hashing that lets other threads run")
 def ex8_4(digest: Any) -> str:
     fn = _callable(digest)
@@ -124,14 +226,15 @@ def ex8_4(digest: Any) -> str:
                message=f"digest() of {size:,} bytes is not the SHA-256 hex digest",
                hint="keep h.hexdigest() at the end, and feed every byte of data to "
                     "h.update(), in order")
-    # The probe's answer does not depend on the load, but a released GIL can be missed
-    # on a very busy machine: try up to three times. Held, it is never seen released.
-    for _ in range(3):
+    with _watching(fn) as log:  # what digest() does with 64 MiB, watched and probed
         probe = gil_workloads.lets_others_run(fn, _probe_data())
-        if probe.released:
-            return ("each update() now hashes enough to let go of the GIL: other threads "
-                    "run while it hashes.")
-    raise NotYet("other threads could not run while digest() hashed 64 MiB",
-                 hint="hashlib lets go of the GIL only for 2 KiB or more per update(), and "
-                      "takes it back when update() returns: make the pieces big, such as "
-                      "1 MiB (1024 * 1024)", show=False)
+    _judge_pieces(log)
+    # Without the GIL (a free-threaded build) the probe cannot fail: the sizes decide.
+    expect_true(probe.released or not gil_workloads.gil_enabled(),
+                f"other threads could not run while digest() hashed {PROBE_MIB} MiB, "
+                "although each piece was more than 2 KiB",
+                hint="outside its update() calls digest() holds the GIL for much of the "
+                     "time (Python code, or copying the data): slice a memoryview of data, "
+                     "as the cell does, and keep only h.update() in the loop")
+    return ("every update() hashes more than 2 KiB, enough to let go of the GIL on any "
+            "version: other threads run while it hashes.")
