@@ -7,6 +7,8 @@ asserts, so a failing one says what it compared.
 
 from __future__ import annotations
 
+import inspect
+
 import pytest
 
 import poolscope
@@ -120,3 +122,88 @@ def letter_question_tests(check, letter, praise, wrong, giveaways=()):
             assert giveaway not in out
 
     return test_right, test_wrong_does_not_give_the_letter_away
+
+
+# -- answers that break naive feedback code ---------------------------------------------
+
+class Broken:
+    """An answer whose every special method raises: repr, str, ==, <, bool, len, iter, hash."""
+
+    def _fail(self, *args):
+        raise RuntimeError("a broken method")
+
+    __repr__ = __str__ = __format__ = __bool__ = __len__ = __iter__ = __hash__ = _fail
+    __eq__ = __ne__ = __lt__ = __le__ = __gt__ = __ge__ = _fail
+    __float__ = __int__ = __index__ = __contains__ = __getitem__ = _fail
+
+
+class BrokenError(Exception):
+    """An exception (a plausible answer to "which exception?") whose str() raises."""
+
+    def __str__(self):
+        raise RuntimeError("a broken __str__")
+
+
+def _recursive_list() -> list:
+    items: list = [1]
+    items.append(items)
+    return items
+
+
+def _recursive_dict() -> dict:
+    table: dict = {1: "page 1"}
+    table[2] = table
+    return table
+
+
+# Each must get feedback, never a traceback: a huge int (str() refuses it from 3.11 on),
+# one inside a list, broken methods, recursive containers, a huge string, non-ASCII text.
+NASTY = [10 ** 5000, -(10 ** 5000), [10 ** 5000, 1], Broken(), [Broken()], BrokenError(),
+         _recursive_list(), _recursive_dict(), "x" * 1_000_000, "\u00e9t\u00e9 \u2713",
+         float("inf"), b"\xff" * 3]
+NASTY_IDS = ["huge int", "huge negative int", "list with a huge int", "broken methods",
+             "list with a broken item", "exception with a broken str", "recursive list",
+             "recursive dict", "huge string", "non-ASCII text", "inf", "bytes"]
+MAX_FEEDBACK = 2_000  # characters: feedback stays short whatever the answer
+
+
+def arity(check) -> int:
+    """How many answers ``check`` (an :func:`exercise` function) takes."""
+    params = inspect.signature(check.__wrapped__).parameters.values()
+    return sum(p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+               for p in params)
+
+
+def never_raises(capsys, check, args) -> str:
+    """``check(*args)``: it returns a bool, prints short ASCII feedback, prints nothing
+    with ``quiet=True``, and raises nothing. Returns what it printed."""
+    ok = check(*args)
+    out = capsys.readouterr().out
+    assert isinstance(ok, bool)
+    assert out.startswith("Exercise ") and out.isascii(), out[:MAX_FEEDBACK]
+    assert len(out) <= MAX_FEEDBACK, out[:MAX_FEEDBACK]
+    assert check(*args, quiet=True) is ok
+    assert capsys.readouterr().out == ""
+    return out
+
+
+def nasty_answers_never_raise(capsys, check, junk, right=None):
+    """``junk`` for every answer of ``check``, then in each place with the others from
+    ``right`` (the right answers, if given; ``None`` otherwise): never solved, never a
+    traceback, short ASCII feedback. For a test module to call over :data:`NASTY`."""
+    n = arity(check)
+    others = list(right) if right is not None else [None] * n
+    for args in [[junk] * n] + [others[:i] + [junk] + others[i + 1:] for i in range(n)]:
+        out = never_raises(capsys, check, args)
+        assert "not solved yet" in out, out
+
+
+def recorded(cell):
+    """Run ``cell`` (a learner's answer cell, as a function returning its answer) while
+    recording, as ``%%timeline --out NAME`` does: ``(answer, trace)``.
+
+    For the corpus: ``right("2.3", "one map", lambda: recorded(one_map))``.
+    """
+    with poolscope.record() as trace:
+        answer = cell()
+    return answer, trace

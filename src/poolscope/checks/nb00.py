@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import NotYet, exercise, expect_true
-from ._traces import number, trace_data, whole
+from . import NotYet, exercise, expect, expect_true
+from ._traces import largest_chunk, number, trace_data, waited_before_submitting, whole
 
 # Exercise 0.1 reads the timeline shown in the notebook: ThreadPool(2), map over sleeps
 # of 0.2, 0.1, 0.1, 0.3, 0.1 and 0.2 s.
@@ -74,13 +74,23 @@ def ex0_3(pages: Any, trace: Any) -> str:
                 hint="the built-in map() runs everything in the caller, one item after "
                      "another: create `with ThreadPool(3) as pool:` and call pool.map")
     expected = [f"page {n}" for n in range(1, 7)]
-    if pages != expected:
-        raise NotYet("pages is not right yet", expected=expected, got=pages,
-                     hint="pages = pool.map(fetch, ...) over the pages 1 to 6: range(1, 7)")
+    expect(pages, expected, message="pages is not right yet",
+           hint="pages = pool.map(fetch, ...) over the pages 1 to 6: range(1, 7)")
+    kinds = sorted({p.kind for p in data.pools})
+    expect_true(kinds == ["ThreadPool"], f"use a ThreadPool (the recording saw "
+                f"{', '.join(kinds)})", hint="with ThreadPool(3) as pool: ...")
     sizes = sorted(p.size for p in data.pools)
     expect_true(sizes == [3], f"use one pool of 3 workers (the recording saw pools of "
                 f"sizes {sizes})", hint="ThreadPool(3)")
     calls = sorted({t.call for t in data.tasks})
     expect_true(calls == ["map"], f"use pool.map (the recording saw {', '.join(calls)})",
                 hint="one call, pool.map(fetch, range(1, 7)), does it all")
+    expect_true(waited_before_submitting(data) is None,
+                "your cell called map once per page, waiting for each before the next",
+                hint="one call, pool.map(fetch, range(1, 7)), hands over all six pages "
+                     "at once")
+    chunk = largest_chunk(data.tasks)
+    if chunk > 1:
+        return (f"6 pages on 3 workers, results in input order; with chunksize={chunk} "
+                f"each worker ran the {chunk} pages of a chunk one after another.")
     return "6 pages on 3 workers: 2 waves of 0.2 s, with the results in input order."
