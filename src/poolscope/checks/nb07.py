@@ -16,12 +16,14 @@ through the trace that ``%%timeline --out NAME`` recorded.
 
 from __future__ import annotations
 
+import functools
 import multiprocessing
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from multiprocessing.pool import ThreadPool
 from typing import Any
 
 from . import NotYet, exercise, expect, expect_true
+from ._feedback import described, shown
 from ._traces import as_list, recorded_tasks
 
 # Calls that make the calling thread wait for the pool (submitting alone does not).
@@ -33,8 +35,11 @@ _RAISED = ("inside the new function, call func(x) in a try block and return the 
 
 
 def _events(trace: Any) -> list:
+    """The trace's events as a list (a trace keeps them in a read-only sequence)."""
     events = getattr(trace, "events", None)
-    return events if isinstance(events, list) else []
+    if isinstance(events, Sequence) and not isinstance(events, (str, bytes)):
+        return list(events)
+    return []
 
 
 def _sorted(values: list) -> list:
@@ -46,8 +51,12 @@ def _sorted(values: list) -> list:
 
 # -- 7.1 -------------------------------------------------------------------------------
 
-def _task(x: int) -> int:
-    """The check's own task: like the notebook's, items 2 and 5 raise ValueError."""
+def _task(x: int, calls: list | None = None) -> int:
+    """The check's own task: like the notebook's, items 2 and 5 raise ValueError.
+    Each call is noted in ``calls`` (list.append is atomic), so that a ``safe`` that runs
+    the task twice per item shows."""
+    if calls is not None:
+        calls.append(x)
     if x in (2, 5):
         raise ValueError(f"item {x} is bad")
     return x * 10
@@ -62,7 +71,7 @@ def _wrapped(safe: Callable[..., Any], func: Callable[..., Any]) -> Callable[...
     try:
         wrapped = safe(func)
     except Exception as exc:
-        raise NotYet(f"safe(task) raised {type(exc).__name__}: {exc}",
+        raise NotYet(f"safe(task) raised {described(exc)}",
                      hint="safe(func) only builds a new function and returns it; the new "
                           "function calls func(x)", show=False) from None
     if not callable(wrapped):
@@ -85,7 +94,7 @@ def _mapped(wrapped: Callable[..., Any], items: list, what: str, raised: str = _
                      show=False) from None
     except Exception as exc:
         pool.terminate()
-        raise NotYet(f"{what} still raised {type(exc).__name__}: {exc}", hint=raised,
+        raise NotYet(f"{what} still raised {described(exc)}", hint=raised,
                      show=False) from None
     pool.close()
     pool.join()
@@ -101,19 +110,24 @@ def ex7_1(safe: Any) -> str:
     if not callable(safe):
         raise NotYet("safe should be a function", expected="def safe(func): ...", got=safe,
                      hint="define it with def safe(func):")
-    got = as_list(_mapped(_wrapped(safe, _task), list(range(6)),
-                          "pool.map(safe(task), range(6))"),
+    calls: list = []
+    got = as_list(_mapped(_wrapped(safe, functools.partial(_task, calls=calls)),
+                          list(range(6)), "pool.map(safe(task), range(6))"),
                   "pool.map(safe(task), range(6))", "[0, 10, ...]")
     expect_true(len(got) == 6, f"pool.map(safe(task), range(6)) returned {len(got)} "
                 "values, not 6", hint="the new function returns one value per item")
+    twice = sorted({x for x in calls if calls.count(x) > 1})
+    expect_true(not twice, f"the new function called task more than once for items {twice}",
+                hint="call func(x) once, in the try block, and return what it returned: "
+                     "each call runs the task again (twice the time, twice any side effect)")
     for x in (2, 5):
-        if isinstance(got[x], str) and got[x] == f"item {x} is bad":
-            raise NotYet(f"for item {x} the new function returned the message, a string",
-                         hint="return the exception object itself, not str(error)",
-                         show=False)
+        if isinstance(got[x], str):
+            raise NotYet(f"for item {x} the new function returned a string, {shown(got[x])}",
+                         hint="return the exception object itself, not str(error) or "
+                              "repr(error)", show=False)
         if not _same_error(got[x], ValueError, f"item {x} is bad"):
             raise NotYet(f"for item {x}, whose task raises ValueError, the new function "
-                         f"returned {got[x]!r}", hint="return the exception that func(x) "
+                         f"returned {shown(got[x])}", hint="return the exception that func(x) "
                          "raised (except Exception as error: return error)", show=False)
     good = [got[x] for x in (0, 1, 3, 4)]
     expect(good, [0, 10, 30, 40], message="the values of the items that did not fail "
@@ -127,7 +141,7 @@ def ex7_1(safe: Any) -> str:
     expect_true(len(other) == 3 and isinstance(other[0], ZeroDivisionError)
                 and other[1:] == [1.0, 0.5],
                 f"safe() works for task but not for another function: {what} returned "
-                f"{other!r}", hint=other_hint)
+                f"{shown(other)}", hint=other_hint)
     return ("map now returns every value, with the exceptions in their places, and no "
             "chunk is cut short.")
 
@@ -154,7 +168,8 @@ def ex7_2(ready: Any) -> str:
         if value != right:
             raise NotYet("ready is not right yet", hint=_HINTS_7_2[k], show=False)
     return ("the first result was delivered before the callback broke; the second never "
-            "became ready (its callback raised first), and nobody delivers the third.")
+            "became ready (its callback raised first), and nobody delivers the third "
+            "(3.11-3.15: from 3.16 the callback's exception becomes the result instead).")
 
 
 # -- 7.3 -------------------------------------------------------------------------------
@@ -178,7 +193,7 @@ def ex7_3(parsed: Any, problems: Any, trace: Any) -> str:
            hint="parse() appends int(text) for each text that is a number")
     notes = as_list(problems, "problems", "['n/a']")
     expect_true(len(notes) == 1 and (notes[0] == "n/a" or isinstance(notes[0], ValueError)),
-                f"problems should hold the one text that is not a number; got {notes!r}",
+                f"problems should hold the one text that is not a number; got {shown(notes)}",
                 hint="in the except block, append the text to problems")
     return "every callback returned, so every result was delivered; the bad text is noted."
 
@@ -195,15 +210,29 @@ def _own_pool_waits(trace: Any) -> list:
             if e.kind in WAITS and (e.pool, e.thread) in workers]
 
 
-@exercise("7.4", "A task that waits for its own pool")
+_WAITS_FOR_ITS_POOL = ("a task that waits for another task of its own pool waits for a "
+                       "worker that is busy waiting too")
+
+
+def _ex7_4_stub(totals: Any, trace: Any) -> str | None:
+    """While totals is ``...``: did the cell run the deadlocking code and stop?"""
+    tasks = getattr(trace, "tasks", None)
+    failed = [t for t in (tasks if isinstance(tasks, Sequence) else [])
+              if getattr(t, "outcome", None) == "failed"]
+    if failed:
+        return (f"your cell stopped before it set totals: a task failed in the pool "
+                f"({failed[0].error}); {_WAITS_FOR_ITS_POOL}")
+    return None
+
+
+@exercise("7.4", "A task that waits for its own pool", stub_note=_ex7_4_stub)
 def ex7_4(totals: Any, trace: Any) -> str:
     tasks = recorded_tasks(trace, "ex7_4_trace")
     expect_true(tasks, "the pool ran no tasks: uncomment the code and fix it",
                 hint="keep pool.map(total, [[1, 2], [3, 4]]) on a ThreadPool(2)")
     failed = [t for t in tasks if getattr(t, "outcome", None) == "failed"]
     expect_true(not failed, "a task failed: " + (failed[0].error or "?" if failed else ""),
-                hint="a task that waits for another task of its own pool waits for a "
-                     "worker that is busy waiting too")
+                hint=_WAITS_FOR_ITS_POOL)
     waits = _own_pool_waits(trace)
     expect_true(not waits, "a task still waits for tasks of its own pool "
                 f"({waits[0].kind}() in a worker)" if waits else "",
