@@ -11,8 +11,10 @@
       hint: a worker did start chunk [4, 5], but with chunksize > 1 one exception ends the whole iterator: the next next() raises StopIteration
     False
 
-Exercises 4.1 and 4.2 call the learner's function on results of a small pool of the
-check's own (not recorded, closed and joined before the check returns).
+Exercises 4.1 and 4.2 call the learner's function on real ``AsyncResult`` objects of a
+small pool of the check's own, whose tasks finish when the check says (``_held.py``): what
+is ready when is the check's schedule, with wide margins, so a loaded machine cannot
+change a verdict. The pools are closed and joined before the check returns.
 """
 
 from __future__ import annotations
@@ -20,17 +22,11 @@ from __future__ import annotations
 import multiprocessing
 import time
 from collections.abc import Callable
-from multiprocessing.pool import ThreadPool
 from typing import Any
 
 from . import NotYet, exercise, expect, expect_true
+from ._held import HeldTasks, Watched
 from ._traces import as_list
-
-
-def _after(seconds: float, value: Any) -> Any:
-    """A task: wait ``seconds`` (like I/O), then return ``value``."""
-    time.sleep(seconds)
-    return value
 
 
 def _callable(answer: Any, name: str, signature: str) -> Callable[..., Any]:
@@ -50,96 +46,176 @@ def _as_list(value: Any, name: str, example: str) -> list:
     return as_list(value, name, example)
 
 
-def _shut(pool: ThreadPool) -> None:
-    # close() + join(): the check's own tasks are short, and none must outlive it.
-    pool.close()
-    pool.join()
-
-
 # -- 4.1 -------------------------------------------------------------------------------
+
+RELEASE_4_1 = 2.0  # seconds: when the check lets its slow task finish after all
+
+
+def _call(fetch: Callable[..., Any], result: Any) -> tuple[Any, BaseException | None]:
+    """``(what fetch(result) returned, None)`` or ``(None, what it raised)``."""
+    try:
+        return fetch(result), None
+    except Exception as exc:
+        return None, exc
+
 
 @exercise("4.1", "Catch the right TimeoutError")
 def ex4_1(fetch: Any) -> str:
     fetch = _callable(fetch, "fetch", "fetch(result)")
-    pool = ThreadPool(2)
-    try:
-        slow = pool.apply_async(_after, (0.3, "late"))
-        quick = pool.apply_async(_after, (0.0, "early"))
-        quick.wait(5)
-        start = time.monotonic()
-        try:
-            got = fetch(slow)
-        except multiprocessing.TimeoutError:
-            raise NotYet("the timeout escaped: fetch(result) did not catch the "
-                         "multiprocessing.TimeoutError that get(timeout=0.1) raised",
-                         hint="`except TimeoutError` names Python's built-in TimeoutError, "
-                              "a different class: write `except multiprocessing.TimeoutError`",
-                         show=False) from None
-        except Exception as exc:
-            raise NotYet(f"fetch(result) raised {type(exc).__name__}: {exc}",
-                         hint="call result.get(timeout=0.1) inside try, and return "
-                              "\"gave up\" in the except block", show=False) from None
-        waited = time.monotonic() - start
-        if got == "late":
-            raise NotYet("fetch(result) waited for a slow result instead of giving up",
-                         expected="gave up", got=got, hint="pass timeout=0.1 to get()")
-        expect(got, "gave up", message="fetch(result) should return \"gave up\" when the "
-               "result is not ready within 0.1 s", hint="return \"gave up\" (exactly that "
-               "string) from the except block")
-        expect_true(waited < 0.25, f"fetch(result) waited about {round(waited, 1)} s before "
-                    "giving up", hint="give up after 0.1 s: get(timeout=0.1)")
-        try:
-            value = fetch(quick)
-        except Exception as exc:
-            raise NotYet(f"fetch(result) raised {type(exc).__name__} for a result that "
-                         "was ready", hint="return result.get(timeout=0.1) when it "
-                         "succeeds", show=False) from None
-        expect(value, "early", message="fetch(result) should return the value of a "
-               "result that is ready", hint="return what result.get(timeout=0.1) returns")
-    finally:
-        _shut(pool)
+    with HeldTasks(3) as held:
+        # A slow task (finished only after RELEASE_4_1 s, however loaded the machine),
+        # a quick one that is ready, and one that has raised its own ValueError.
+        slow = Watched(held.hold("late", after=RELEASE_4_1))
+        quick = held.done("early")
+        failed = held.failed(ValueError("item 2 is bad"))
+        held.go()
+        _judge_timeout(*_call(fetch, slow), slow.timeouts)
+        _judge_value(*_call(fetch, quick))
+        _judge_failure(*_call(fetch, failed))
     return ("get(timeout) raises multiprocessing.TimeoutError; except TimeoutError "
-            "alone lets it through.")
+            "alone lets it through, and except Exception would swallow the task's own "
+            "errors too.")
+
+
+def _judge_timeout(got: Any, raised: BaseException | None, timeouts: list) -> None:
+    """fetch(a result that is not ready for seconds) must give up: "gave up"."""
+    if isinstance(raised, multiprocessing.TimeoutError):
+        raise NotYet("the timeout escaped: fetch(result) did not catch the "
+                     "multiprocessing.TimeoutError that get(timeout=0.1) raised",
+                     hint="`except TimeoutError` names Python's built-in TimeoutError, "
+                          "a different class: write `except multiprocessing.TimeoutError`",
+                     show=False)
+    if raised is not None:
+        raise NotYet(f"fetch(result) raised {type(raised).__name__}: {raised}",
+                     hint="call result.get(timeout=0.1) inside try, and return "
+                          "\"gave up\" in the except block", show=False)
+    if got == "late":
+        raise NotYet("fetch(result) waited until a slow task had finished instead of "
+                     "giving up", expected="gave up", got=got,
+                     hint="pass timeout=0.1 to get()")
+    expect(got, "gave up", message="fetch(result) should return \"gave up\" when the "
+           "result is not ready within 0.1 s", hint="return \"gave up\" (exactly that "
+           "string) from the except block")
+    waits = [t for t in timeouts if t is not None]
+    expect_true(waits, "fetch(result) gave up without waiting for the result at all",
+                hint="wait 0.1 s first: return result.get(timeout=0.1) inside try")
+    expect_true(any(abs(t - 0.1) < 1e-9 for t in waits),
+                f"fetch(result) waited with timeout={waits[0]!r}",
+                hint="give up after 0.1 s: get(timeout=0.1)")
+
+
+def _judge_value(got: Any, raised: BaseException | None) -> None:
+    """fetch(a result that is ready) must return its value."""
+    if raised is not None:
+        raise NotYet(f"fetch(result) raised {type(raised).__name__} for a result that "
+                     "was ready", hint="return result.get(timeout=0.1) when it succeeds",
+                     show=False)
+    expect(got, "early", message="fetch(result) should return the value of a result "
+           "that is ready", hint="return what result.get(timeout=0.1) returns")
+
+
+def _judge_failure(got: Any, raised: BaseException | None) -> None:
+    """fetch(a result whose task raised) must let the task's own exception through."""
+    if raised is None:
+        raise NotYet(f"for a task that raised ValueError, fetch(result) returned {got!r}",
+                     hint="`except Exception:` (or a bare `except:`) also catches the "
+                          "task's own exception, which get() re-raises: catch only "
+                          "multiprocessing.TimeoutError, so that a failed task is not "
+                          "mistaken for a slow one", show=False)
+    expect_true(isinstance(raised, ValueError) and str(raised) == "item 2 is bad",
+                f"for a task that raised ValueError, fetch(result) raised "
+                f"{type(raised).__name__}: {raised}",
+                hint="let the task's own exception through unchanged: catch only "
+                     "multiprocessing.TimeoutError")
 
 
 # -- 4.2 -------------------------------------------------------------------------------
+# Three runs of ready_by on results the check holds (see _held.py): what is ready, and
+# when, is the check's schedule, with margins of at least 0.7 s, so load cannot flip it.
 
 @exercise("4.2", "Wait with a deadline")
 def ex4_2(ready_by: Any) -> str:
     ready_by = _callable(ready_by, "ready_by", "ready_by(results, seconds)")
-    pool = ThreadPool(4)
+    _every_result(ready_by)
+    _one_deadline(ready_by)
+    _what_is_left(ready_by)
+    return "one deadline for all the waits: at most `seconds` in all, however many results."
+
+
+def _ready_by(ready_by: Callable[..., Any], results: list, seconds: float,
+              example: str) -> tuple[list, float]:
+    """``(ready_by(results, seconds) as a list, how long it took)``."""
+    start = time.monotonic()
     try:
-        # A 0.1, a 0.2 and a 0.5 s task, 0.3 s in total.
-        mixed = [pool.apply_async(_after, (s, n)) for n, s in enumerate((0.1, 0.2, 0.5))]
-        start = time.monotonic()
-        got = _as_list(ready_by(mixed, 0.3), "ready_by(results, seconds)",
-                       "[True, True, False]")
-        waited = time.monotonic() - start
-        expect_true(waited < 0.45, f"tasks of 0.1, 0.2 and 0.5 s: ready_by(results, 0.3) "
-                    f"took about {round(waited, 1)} s, not 0.3 s in total",
-                    hint="a wait(0.3) per result starts a new 0.3 s each time: compute "
-                         "deadline = time.monotonic() + seconds once, and give each "
-                         "wait() what is left, max(0, deadline - time.monotonic())")
-        expect(got, [True, True, False], message="tasks of 0.1, 0.2 and 0.5 s: "
-               "ready_by(results, 0.3) is not right yet",
-               hint="after 0.3 s the first two are ready and the third is not; return "
-                    "[result.ready() for result in results]")
-        # All ready soon (on the three free workers): ready_by must not use up the
-        # whole 2 s.
-        quick = [pool.apply_async(_after, (0.1, n)) for n in range(3)]
-        start = time.monotonic()
-        got = _as_list(ready_by(quick, 2.0), "ready_by(results, seconds)",
-                       "[True, True, True]")
-        waited = time.monotonic() - start
-        expect(got, [True, True, True], message="three 0.1 s tasks, 2 s to wait: "
-               "ready_by(results, 2.0) should return [True, True, True]",
-               hint="return one result.ready() per result, in order, after waiting")
-        expect_true(waited < 1.0, f"three 0.1 s tasks: ready_by(results, 2.0) took about "
-                    f"{round(waited, 1)} s", hint="stop waiting as soon as every result "
-                    "is ready: result.wait(timeout) returns as soon as it is ready")
-    finally:
-        _shut(pool)
-    return "one deadline for all the waits: at most 0.3 s, however many results."
+        got = ready_by(results, seconds)
+    except multiprocessing.TimeoutError:
+        raise NotYet("ready_by(results, seconds) raised multiprocessing.TimeoutError",
+                     hint="result.wait(timeout) never raises: wait, then ask "
+                          "result.ready() (get(timeout) raises when it gives up)",
+                     show=False) from None
+    return (as_list(got, "ready_by(results, seconds)", example),
+            time.monotonic() - start)
+
+
+def _every_result(ready_by: Callable[..., Any]) -> None:
+    """3 results, the middle one ready 0.2 s after the call, 3 s to wait: [True] * 3,
+    long before the 3 s are up."""
+    with HeldTasks(3) as held:
+        results = [held.done(0), held.hold(1, after=0.2), held.done(2)]
+        held.go()
+        got, took = _ready_by(ready_by, results, 3.0, "[True, True, True]")
+    if got[1:2] == [False]:
+        raise NotYet("three results, the second ready after 0.2 s, 3 s to wait: "
+                     "ready_by(results, 3.0) returned before the second was ready",
+                     expected=[True, True, True], got=got,
+                     hint="wait for every result in turn (a loop over results, each "
+                          "with its own wait), not only for the first or the last")
+    expect(got, [True, True, True], message="three results, ready within 0.2 s, 3 s "
+           "to wait: ready_by(results, 3.0) is not right yet",
+           hint="return one result.ready() per result, in order, after waiting")
+    expect_true(took < 1.5, "three results, all ready within 0.2 s: ready_by(results, "
+                "3.0) still waited for most of the 3 s",
+                hint="stop waiting as soon as every result is ready: result.wait(timeout) "
+                     "returns as soon as its result is ready (time.sleep does not)")
+
+
+def _one_deadline(ready_by: Callable[..., Any]) -> None:
+    """6 results, none ready within 0.3 s (the last after 1 s), 0.3 s to wait: all False."""
+    with HeldTasks(6) as held:
+        results = [held.hold(n) for n in range(5)] + [held.hold(5, after=1.0)]
+        held.go()
+        got, _ = _ready_by(ready_by, results, 0.3, "[False] * 6")
+    if len(got) == 6 and any(x is True for x in got):
+        raise NotYet("six results, none ready within 0.3 s: ready_by(results, 0.3) "
+                     "waited past its deadline: it reports results that became ready only "
+                     "later", expected=[False] * 6, got=got,
+                     hint="a wait(seconds) per result starts a new 0.3 s each time (and "
+                          "wait() without a timeout waits for good): compute "
+                          "deadline = time.monotonic() + seconds once, and give each "
+                          "wait() what is left, max(0, deadline - time.monotonic())")
+    expect(got, [False] * 6, message="six results, none ready within 0.3 s: "
+           "ready_by(results, 0.3) is not right yet",
+           hint="return [result.ready() for result in results] after the waits")
+
+
+def _what_is_left(ready_by: Callable[..., Any]) -> None:
+    """10 results, 9 ready at once, the 5th ready after 0.6 s, 2 s to wait: all True."""
+    with HeldTasks(10) as held:
+        results = [held.done(n) for n in range(4)] + [held.hold(4, after=0.6)]
+        results += [held.done(n) for n in range(5, 10)]
+        held.go()
+        got, _ = _ready_by(ready_by, results, 2.0, "[True] * 10")
+    if got[4:5] == [False]:
+        raise NotYet("ten results, nine ready at once and the 5th after 0.6 s, 2 s to "
+                     "wait: ready_by(results, 2.0) gave up on the 5th with time to spare",
+                     expected=[True] * 10, got=got,
+                     hint="an equal share (seconds / len(results), 0.2 s here) is too "
+                          "little for a slow result, while the quick ones leave theirs "
+                          "unused: give each wait() what is left of one deadline, "
+                          "max(0, deadline - time.monotonic())")
+    expect(got, [True] * 10, message="ten results, all ready within 0.6 s, 2 s to wait: "
+           "ready_by(results, 2.0) is not right yet",
+           hint="return [result.ready() for result in results] after the waits")
 
 
 # -- 4.3 -------------------------------------------------------------------------------

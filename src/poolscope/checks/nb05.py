@@ -19,24 +19,54 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..trace import Trace
 from . import NotYet, exercise, expect, expect_true
 from ._feedback import expect_letter
 from ._traces import RUN_FIRST
 
 
 def _records(trace: Any, name: str) -> tuple[list, list]:
-    """``(tasks, events)`` of ``trace``, or NotYet when it is not a trace at all."""
-    tasks, events = getattr(trace, "tasks", None), getattr(trace, "events", None)
-    if not isinstance(tasks, list) or not isinstance(events, list):
+    """``(tasks, events)`` of ``trace`` as lists, or NotYet when it is not a trace."""
+    if not isinstance(trace, Trace):
         raise NotYet(f"{name} should be the trace your answer cell recorded",
                      hint=RUN_FIRST.format(name=name), show=False)
-    return tasks, events
+    return list(trace.tasks), list(trace.events)
+
+
+def _joined_after_close(events: list) -> bool:
+    """Whether ``join()`` returned after a ``close()``: every queued task then ran."""
+    closes = [e.start for e in events if e.kind == "close"]
+    return any(e.kind == "join" and e.status == "ok" and closes and closes[0] <= e.start
+               for e in events)
+
+
+def _shutdown_start(events: list) -> float | None:
+    """When the pool was terminated (a with block's end, or terminate()); None if never."""
+    return min((e.start for e in events if e.kind in ("exit", "terminate")), default=None)
+
+
+# What a caller does to wait for a call's results: get()/wait()/next() on it, or a
+# blocking call (whose results are in when it returns).
+_COLLECTS = frozenset({"get", "wait", "next", "apply", "map", "starmap"})
+
+
+def _collected_before(tasks: list, events: list, moment: float) -> bool:
+    """Whether the caller waited for every call's results before ``moment``: by
+    ``get()`` (or another wait) on each, or by ``close()`` + ``join()``. It is the
+    order of what the caller did, so a loaded machine cannot change it."""
+    done = [e for e in events if e.end is not None and e.end <= moment]
+    if _joined_after_close(done):
+        return True
+    waited = {e.call_id for e in done
+              if e.kind in _COLLECTS and e.status in ("ok", "raised", "stop")}
+    return {t.call_id for t in tasks} <= waited
 
 
 def _lost(tasks: list) -> list[str]:
-    """Descriptions of the tasks whose results were lost (abandoned or never started)."""
-    return [f"item {t.index}: {t.outcome}" for t in tasks
-            if t.outcome in ("abandoned", "never started")]
+    """Descriptions of the tasks whose results were lost (abandoned or never started):
+    "call 2: never started" for an apply_async, "item 3: ..." for an item of a map."""
+    return [(f"call {t.call_id}" if t.call.startswith("apply") else f"item {t.index}")
+            + f": {t.outcome}" for t in tasks if t.outcome in ("abandoned", "never started")]
 
 
 # -- 5.1 -------------------------------------------------------------------------------
@@ -80,18 +110,36 @@ def ex5_2(started: Any, ready: Any) -> str:
 EXPECTED_5_3 = [0, 10, 20, 30]
 
 
+_HINT_5_3 = ("the with block ends with terminate(), which drops unfinished work: call "
+             "get() on each result inside the block (a sleep is a guess: on a loaded "
+             "machine the tasks take longer), or end the block with pool.close() and "
+             "pool.join()")
+
+
 @exercise("5.3", "A with block that loses results")
 def ex5_3(collected: Any, trace: Any) -> str:
-    tasks, _ = _records(trace, "ex5_3_trace")
+    tasks, events = _records(trace, "ex5_3_trace")
     expect_true(tasks, "the pool ran no tasks: uncomment the code and fix it",
                 hint="keep the with block and the apply_async calls")
     lost = _lost(tasks)
-    expect_true(not lost, f"results were lost ({', '.join(lost)})",
-                hint="the with block ends with terminate(): call get() on each result "
-                     "inside the block, or end the block with pool.close() and pool.join()")
+    expect_true(not lost, f"results were lost ({', '.join(lost)})", hint=_HINT_5_3)
+    end = _shutdown_start(events)
+    if end is None:
+        expect_true(_joined_after_close(events), "every task finished, but the pool was "
+                    "never shut down: its worker threads wait for work until the program "
+                    "ends", hint="keep the with block (leaving it shuts the pool down) "
+                    "and collect the results inside it with get(); or shut the pool down "
+                    "with pool.close() and pool.join(), which wait for the tasks")
+    else:
+        expect_true(_collected_before(tasks, events, end), "nothing waited for the "
+                    "results before the pool was terminated: this time the tasks happened "
+                    "to be done", hint=_HINT_5_3)
+    how = ("close() and join() let every task finish before the pool was shut down."
+           if _joined_after_close(events) else
+           "the results were collected inside the block, before its terminate().")
     return expect(collected, EXPECTED_5_3, message="collected is not right yet",
                   hint="collected = [r.get() for r in results], inside the with block",
-                  explain="the results were collected before the block's terminate().")
+                  explain=how)
 
 
 # -- 5.4 -------------------------------------------------------------------------------
@@ -108,11 +156,9 @@ def ex5_4(answers: Any, trace: Any) -> str:
     expect_true(calls == {"apply_async"}, f"your cell used {', '.join(sorted(calls))}, "
                 "not apply_async", hint="submit each task with pool.apply_async(task, (x,))")
     joins = [e for e in events if e.kind == "join" and e.status == "ok"]
-    closes = [e for e in events if e.kind == "close"]
     expect_true(joins, "the pool was never joined",
                 hint="after close(), call pool.join(): it waits for the workers")
-    expect_true(closes and closes[0].start <= joins[-1].start,
-                "join() did not come after close()",
+    expect_true(_joined_after_close(events), "join() did not come after close()",
                 hint="first pool.close() (no more work), then pool.join() (wait)")
     lost = _lost(tasks)
     expect_true(not lost, f"results were lost ({', '.join(lost)})",
