@@ -16,6 +16,8 @@ pool waits for a result that never comes. These live in a module instead.
     >>> seen = []
     >>> remember(seen, "a"), remember(seen, "b"), seen
     (1, 2, ['a', 'b'])
+    >>> fetch(("a.html", 0.01)), state()
+    ('a.html', 'as imported')
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
-__all__ = ["MARK_EVERY", "computing_at_once", "crunch", "loops_for", "remember", "square"]
+__all__ = ["MARK_EVERY", "PAGES", "STATE", "computing_at_once", "crunch", "fetch", "loops_for",
+           "remember", "square", "state"]
 
 # Steps of crunch() between two time marks: well under a millisecond of work, so a
 # stretch without a pause is short, while a thread that waited for the GIL (another
@@ -143,3 +146,38 @@ def remember(seen: list, item: Any) -> int:
         raise TypeError(f"seen must be a list; got {type(seen).__name__}")
     seen.append(item)
     return len(seen)
+
+
+# Exercise 9.1's pages, as (name, seconds to download), in the order they are submitted.
+# They finish in another order (b, c, a), which is neither this one nor the alphabetical
+# one, so only a program that collects results as they finish gets it. The durations
+# lie 0.2 s apart and the shortest takes 0.2 s: a busy machine delays a thread by far
+# less, so it does not change which page finishes first.
+PAGES: list[tuple[str, float]] = [("c.html", 0.4), ("a.html", 0.6), ("b.html", 0.2)]
+
+
+def fetch(page: tuple[str, float]) -> str:
+    """Wait as long as ``page``, a ``(name, seconds)`` pair, takes to download, and return
+    its name: a task whose result tells which task it was, and not how long it took.
+
+    >>> fetch(("index.html", 0))
+    'index.html'
+    """
+    if (not isinstance(page, (tuple, list)) or len(page) != 2 or not isinstance(page[0], str)
+            or isinstance(page[1], bool) or not isinstance(page[1], (int, float))
+            or not page[1] >= 0):
+        raise ValueError(f"page must be a (name, seconds) pair such as ('a.html', 0.6); "
+                         f"got {page!r}")
+    time.sleep(page[1])
+    return page[0]
+
+
+# A module-level setting that a caller may change at run time. A worker process made by
+# *fork* is a copy of the caller, change included; one made by *spawn* or *forkserver*
+# imports this module afresh and sees the value below.
+STATE = "as imported"
+
+
+def state(_: Any = None) -> str:
+    """This module's ``STATE`` as the process that runs it sees it."""
+    return STATE

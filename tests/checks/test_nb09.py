@@ -1,190 +1,291 @@
 """The checks of 09-ThreadPool-Executor-and-Pool.ipynb (right answers pass, wrong ones get a
 hint, nothing raises), and the claims of poolscope.compare_workloads that the notebook
-relies on."""
+relies on.
+
+The wrong-answer corpus runs each code answer for real, recorded the way the answer cell's
+``%%timeline --out NAME`` records it.
+"""
 
 from __future__ import annotations
 
 import multiprocessing
 import pickle
 import sys
-import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor, as_completed, wait
 from multiprocessing.pool import ThreadPool
 
 import pytest
 
 import poolscope
 from poolscope.checks import nb09
-from poolscope.compare_workloads import (MARK_EVERY, computing_at_once, crunch, loops_for,
-                                         remember, square)
+from poolscope.compare_workloads import (MARK_EVERY, PAGES, computing_at_once, crunch, fetch,
+                                         loops_for, remember, square, state)
+from poolscope.trace import FINISHED, Event, PoolInfo, Task, Trace
+from poolscope.workloads import sleep_task
 
 from check_helpers import empty_trace, every_check_tests, not_yet, run
+from corpus import corpus_test, right, wrong
 
 GARBAGE = [None, "d", 4 + 2j, ValueError("boom"), [1, 2], float("nan"), True, object(), {}]
 CHECKS = [(nb09.ex9_1, 2), (nb09.ex9_2, 3), (nb09.ex9_3, 2), (nb09.ex9_4, 1)]
-DURATIONS = [0.3, 0.1, 0.2]
+SPAWN = multiprocessing.get_context("spawn")
 
 
-def fast(seconds):
-    """sleep_task at half the length: the notebook's durations, in the same order of
-    completion. (At a tenth, a caller stalled for 30 ms under load found every future
-    done before as_completed() started, and as_completed yields those in set order.)"""
-    time.sleep(seconds / 2)
-    return seconds
+# --- 9.1 from imap_unordered to as_completed: the learner's cells, run for real -----------
+# Each runs the notebook's own pages (0.2 s apart, the shortest 0.2 s), so the order in
+# which they finish does not depend on how busy the machine is.
+
+def submitted_then(collect):
+    """The answer cell: one submit per page, then ``collect(futures)``, the rest of it."""
+    def answer():
+        with poolscope.record() as trace:
+            with ThreadPoolExecutor(3) as executor:
+                futures = [executor.submit(fetch, page) for page in PAGES]
+                order = collect(futures)
+        return order, trace
+    return answer
 
 
-def spawned_pool():
-    """A process pool, already shut down (the 9.3 check looks only at its type)."""
-    with multiprocessing.get_context("spawn").Pool(1) as pool:
-        pass
-    return pool
-
-
-# --- 9.1 from imap_unordered to as_completed ----------------------------------------------
-
-def executor_run(collect=True, use_map=False):
+def docs_idiom():
+    # The concurrent.futures documentation's example: a dict from future to input.
     with poolscope.record() as trace:
         with ThreadPoolExecutor(3) as executor:
-            if use_map:
-                return list(executor.map(fast, DURATIONS)), trace
-            futures = [executor.submit(fast, s) for s in DURATIONS]
-            order = [f.result() for f in as_completed(futures)] if collect else futures
+            future_to_page = {executor.submit(fetch, page): page for page in PAGES}
+            order = []
+            for future in as_completed(future_to_page):
+                order.append(future.result())
     return order, trace
 
 
-def test_ex9_1_right(capsys):
-    order, trace = executor_run()
-    ok, out = run(nb09.ex9_1, capsys, order, trace)
-    assert ok is True and "solved!" in out, out
+def docs_idiom_without_result():
+    with poolscope.record() as trace:
+        with ThreadPoolExecutor(3) as executor:
+            future_to_name = {executor.submit(fetch, page): page[0] for page in PAGES}
+            order = [future_to_name[f] for f in as_completed(future_to_name)]
+    return order, trace
 
 
-def test_ex9_1_a_threadpool_is_not_an_executor(capsys):
+def hard_coded(futures):
+    [f.result() for f in futures]
+    return ["b.html", "c.html", "a.html"]  # the order the check's feedback would show
+
+
+def waited_first(futures):
+    wait(futures)
+    return [f.result() for f in as_completed(futures)]
+
+
+def on_a_threadpool():
     with poolscope.record() as trace:
         with ThreadPool(3) as pool:
-            order = list(pool.imap_unordered(fast, DURATIONS))
-    ok, out = run(nb09.ex9_1, capsys, order, trace)
-    assert ok is False and not_yet(out, "with ThreadPoolExecutor(3) as executor"), out
-    assert "it ran a ThreadPool" in out
+            order = list(pool.imap_unordered(fetch, PAGES))
+    return order, trace
 
 
-def test_ex9_1_map_is_not_submit(capsys):
-    order, trace = executor_run(use_map=True)
-    ok, out = run(nb09.ex9_1, capsys, order, trace)
-    assert ok is False and not_yet(out, "executor.submit(sleep_task, s)"), out
-    assert "with map, not submit" in out
+def with_executor_map():
+    with poolscope.record() as trace:
+        with ThreadPoolExecutor(3) as executor:
+            order = list(executor.map(fetch, PAGES))
+    return order, trace
 
 
-def test_ex9_1_futures_are_not_results(capsys):
-    futures, trace = executor_run(collect=False)
-    ok, out = run(nb09.ex9_1, capsys, futures, trace)
-    assert ok is False and not_yet(out, "future.result()"), out
+def with_sleep_task():
+    with poolscope.record() as trace:
+        with ThreadPoolExecutor(3) as executor:
+            futures = [executor.submit(sleep_task, seconds) for _, seconds in PAGES]
+            order = [f.result() for f in as_completed(futures)]
+    return order, trace
 
 
-def test_ex9_1_submission_order(capsys):
-    futures, trace = executor_run(collect=False)
-    order = [f.result() for f in futures]
-    ok, out = run(nb09.ex9_1, capsys, order, trace)
-    assert ok is False and not_yet(out, "loop over it instead of over futures"), out
+# --- 9.3 a lambda for a process pool ------------------------------------------------------
+
+def spawned_map_of_square():
+    with poolscope.record() as trace:
+        with SPAWN.Pool(2) as pool:
+            squares = pool.map(square, range(5))
+    return squares, trace
+
+
+def spawned_starmap_of_pow():
+    with poolscope.record() as trace:
+        with SPAWN.Pool(2) as pool:
+            squares = pool.starmap(pow, [(x, 2) for x in range(5)])
+    return squares, trace
+
+
+def threadpool_with_the_lambda():
+    with poolscope.record() as trace:
+        with ThreadPool(2) as pool:
+            squares = pool.map(lambda x: x * x, range(5))
+    return squares, trace
+
+
+def builtin_map_inside_the_pool_block():
+    with poolscope.record() as trace:
+        with SPAWN.Pool(2) as pool:
+            squares = list(map(lambda x: x * x, range(5)))
+    return squares, trace
+
+
+RIGHT_9_4 = {"a": "Pool", "b": "ThreadPoolExecutor", "c": "ThreadPool"}
+
+CORPUS = [
+    # 9.1
+    right("9.1", "as_completed", submitted_then(
+        lambda fs: [f.result() for f in as_completed(fs)]), praise="shortest download first"),
+    right("9.1", "the docs' dict of futures", docs_idiom),
+    wrong("9.1", "as_completed, then sorted", submitted_then(
+        lambda fs: sorted([f.result() for f in as_completed(fs)])), hint="alphabetical order"),
+    wrong("9.1", "sorted, without as_completed", submitted_then(
+        lambda fs: sorted(f.result() for f in fs)), hint="alphabetical order"),
+    wrong("9.1", "a loop over the futures", submitted_then(
+        lambda fs: [f.result() for f in fs]), hint="loop over it instead of over futures"),
+    wrong("9.1", "the futures themselves", submitted_then(lambda fs: list(as_completed(fs))),
+          hint="order holds futures, not their results"),
+    wrong("9.1", "names from the dict, no result()", docs_idiom_without_result,
+          hint="asked 0 of the 3 futures"),
+    wrong("9.1", "the expected list typed in", submitted_then(hard_coded),
+          hint="asked the futures for their results in another order"),
+    wrong("9.1", "wait() for all first", submitted_then(waited_first),
+          hint="had finished before your cell first asked"),
+    wrong("9.1", "imap_unordered on a ThreadPool", on_a_threadpool,
+          hint="it ran a ThreadPool"),
+    wrong("9.1", "executor.map", with_executor_map, hint="with map, not submit"),
+    wrong("9.1", "sleep_task instead of fetch", with_sleep_task,
+          hint="should hold the three pages' names"),
+    # 9.2
+    right("9.2", "4, 0, 0", (4, 0, 0), praise="the executor waited for its 4 tasks"),
+    right("9.2", "as floats", (4.0, 0.0, 0.0)),
+    wrong("9.2", "the executor's two running tasks", (2, 0, 0), hint="shutdown(wait=True)"),
+    wrong("9.2", "nothing waits", (0, 0, 0), hint="shutdown(wait=True)"),
+    wrong("9.2", "every block waits", (4, 4, 4), hint="their results are discarded"),
+    wrong("9.2", "a ThreadPool finishes its running tasks", (4, 2, 0),
+          hint="their results are discarded"),
+    wrong("9.2", "a Pool finishes its running tasks", (4, 0, 2),
+          hint="kills the worker processes"),
+    # 9.3
+    right("9.3", "pool.map(square, ...)", spawned_map_of_square,
+          praise="sent by its name"),
+    right("9.3", "pool.starmap(pow, ...)", spawned_starmap_of_pow),
+    wrong("9.3", "a ThreadPool takes the lambda", threadpool_with_the_lambda,
+          hint="keep the process pool"),
+    wrong("9.3", "the built-in map inside the with block", builtin_map_inside_the_pool_block,
+          hint="the process pool ran no tasks"),
+    # 9.4
+    right("9.4", "Pool, ThreadPoolExecutor, ThreadPool", RIGHT_9_4),
+    right("9.4", "other spellings",
+          {"a": "multiprocessing.Pool", "b": " ThreadPoolExecutor() ", "c": "thread_pool"}),
+    wrong("9.4", "a: threads for computing", {**RIGHT_9_4, "a": "ThreadPool"},
+          hint="under the GIL, threads take turns"),
+    wrong("9.4", "a: an executor for computing", {**RIGHT_9_4, "a": "ThreadPoolExecutor"},
+          hint="under the GIL, threads take turns"),
+    wrong("9.4", "b: ThreadPool for asyncio", {**RIGHT_9_4, "b": "ThreadPool"},
+          hint="take an executor and its futures"),
+    wrong("9.4", "b: processes for downloads", {**RIGHT_9_4, "b": "Pool"},
+          hint="take an executor and its futures"),
+    wrong("9.4", "c: keep the process Pool", {**RIGHT_9_4, "c": "Pool"},
+          hint="change the program's own dictionary"),
+    wrong("9.4", "c: an executor", {**RIGHT_9_4, "c": "ThreadPoolExecutor"},
+          hint="imap_unordered with a chunksize"),
+]
+test_corpus = corpus_test(nb09, CORPUS)
+
+
+# --- 9.1: what the check judges -------------------------------------------------------------
+
+def synthetic_9_1(finishes: dict[str, float], asked: list[str], starts=None) -> Trace:
+    """A recorded 9.1 run: each page submitted at 0 (in PAGES' order), started at
+    ``starts`` (0 by default), finished at ``finishes[name]``; the cell then called
+    result() on the futures in the order ``asked``, each when its task had finished."""
+    starts = starts or {}
+    call = {name: k for k, (name, _) in enumerate(PAGES)}
+    tasks = [Task(0, "submit", call[n], 0, f"w{call[n]}", call[n], 0.0, starts.get(n, 0.0),
+                  finishes[n], FINISHED, caller="MainThread") for n, _ in PAGES]
+    events = [Event("result", 0, "MainThread", finishes[n], finishes[n], "ok", call[n])
+              for n in asked]
+    return Trace.from_records(tasks, events, pools=[PoolInfo(0, "ThreadPoolExecutor", 3, 0.0)])
+
+
+def test_ex9_1_judges_the_recorded_order_not_a_fixed_list(capsys):
+    # A loaded machine started b.html 0.3 s late: it finished second. The learner's
+    # as_completed loop followed the real order, and passes; the usual order does not.
+    late_b = synthetic_9_1({"c.html": 0.4, "b.html": 0.5, "a.html": 0.6},
+                           asked=["c.html", "b.html", "a.html"], starts={"b.html": 0.3})
+    ok, out = run(nb09.ex9_1, capsys, ["c.html", "b.html", "a.html"], late_b)
+    assert ok is True and "solved!" in out, out
+    ok, out = run(nb09.ex9_1, capsys, ["b.html", "c.html", "a.html"], late_b)
+    assert ok is False and not_yet(out, "not the order in which your tasks finished"), out
+
+
+def test_ex9_1_never_praises_an_order_taken_after_every_task_finished(capsys):
+    # as_completed hands over futures that were done before it was called in set order:
+    # even when that happens to be the order they finished in, it proves nothing.
+    trace = synthetic_9_1({"b.html": 0.2, "c.html": 0.4, "a.html": 0.6},
+                          asked=["b.html", "c.html", "a.html"])
+    stalled = Trace.from_records(
+        trace.tasks, [Event(e.kind, e.pool, e.thread, 0.7 + e.start / 10, 0.7 + e.start / 10,
+                            e.status, e.call_id) for e in trace.events], pools=trace.pools)
+    ok, out = run(nb09.ex9_1, capsys, ["b.html", "c.html", "a.html"], stalled)
+    assert ok is False and not_yet(out, "run it again"), out
+
+
+def test_ex9_1_the_pages_finish_in_an_order_of_their_own():
+    # The premise of the exercise: the finishing order is neither the submission order
+    # nor the alphabetical order (nor its reverse), so neither passes by accident.
+    names = [name for name, _ in PAGES]
+    finishing = [name for name, _ in sorted(PAGES, key=lambda page: page[1])]
+    assert len({tuple(names), tuple(finishing), tuple(sorted(names)),
+                tuple(sorted(names, reverse=True))}) == 4
+    # Wide gaps, and a first page long enough for the caller to be waiting in
+    # as_completed before it ends, however busy the machine.
+    seconds = sorted(s for _, s in PAGES)
+    assert seconds[0] >= 0.2 and all(b - a >= 0.2 - 1e-9 for a, b in zip(seconds, seconds[1:]))
 
 
 def test_ex9_1_too_few_tasks(capsys):
     with poolscope.record() as trace:
         with ThreadPoolExecutor(3) as executor:
-            order = [executor.submit(fast, 0.1).result()]
+            order = [executor.submit(fetch, ("b.html", 0.2)).result()]
     ok, out = run(nb09.ex9_1, capsys, order, trace)
-    assert ok is False and not_yet(out, "one submit per duration"), out
+    assert ok is False and not_yet(out, "one submit per page of PAGES"), out
 
 
 def test_ex9_1_no_trace(capsys):
-    order, _ = executor_run()
-    ok, out = run(nb09.ex9_1, capsys, order, "ex9_1_trace")
+    ok, out = run(nb09.ex9_1, capsys, ["b.html", "c.html", "a.html"], "ex9_1_trace")
     assert ok is False and not_yet(out, "keep the first line of the answer cell"), out
 
 
-# --- 9.2 leaving the with block -----------------------------------------------------------
-
-def test_ex9_2_right(capsys):
-    ok, out = run(nb09.ex9_2, capsys, 4, 0, 0)
-    assert ok is True and "solved!" in out
-
+# --- 9.2, 9.3 and 9.4: answers that are not of the right kind -------------------------------
 
 @pytest.mark.parametrize("answers, hint", [
-    ((2, 0, 0), "calls shutdown(wait=True)"),
-    ((0, 0, 0), "calls shutdown(wait=True)"),
-    ((4, 2, 0), "their results are discarded"),
-    ((4, 0, 2), "kills the worker processes"),
-    ((4.0, 0.0, 2.0), "kills the worker processes"),
     ((4, "0", 0), "threadpool_ready should be a number"),
     ((4, 0.5, 0), "threadpool_ready should be a whole number"),
 ])
-def test_ex9_2_wrong(capsys, answers, hint):
+def test_ex9_2_not_a_count(capsys, answers, hint):
     ok, out = run(nb09.ex9_2, capsys, *answers)
-    assert ok is False and "not solved yet." in out and hint in out, out
-
-
-# --- 9.3 a lambda for a process pool -------------------------------------------------------
-
-def test_ex9_3_right(capsys):
-    with multiprocessing.get_context("spawn").Pool(2) as pool:
-        squares = pool.map(square, range(5))
-    ok, out = run(nb09.ex9_3, capsys, squares, pool)
-    assert ok is True and "solved!" in out, out
+    assert ok is False and not_yet(out, hint), out
 
 
 def test_ex9_3_the_bug_still_raises():
     # What the answer cell's commented-out code does: the check's premise. (A lambda in a
     # notebook's __main__ gives PicklingError; this one is local to the test, which 3.13
     # reports as AttributeError: Can't get local object.)
-    with multiprocessing.get_context("spawn").Pool(1) as pool:
+    with SPAWN.Pool(1) as pool:
         with pytest.raises((pickle.PicklingError, AttributeError), match="pickle|local object"):
             pool.map(lambda x: x * x, range(5))
 
 
-def test_ex9_3_a_threadpool_dodges_the_task(capsys):
-    with ThreadPool(2) as pool:
-        squares = pool.map(lambda x: x * x, range(5))
-    ok, out = run(nb09.ex9_3, capsys, squares, pool)
-    assert ok is False and not_yet(out, "keep the process pool"), out
-
-
-def test_ex9_3_no_pool(capsys):
-    ok, out = run(nb09.ex9_3, capsys, [x * x for x in range(5)], None)
+def test_ex9_3_no_pool_at_all(capsys):
+    with poolscope.record() as trace:
+        squares = [x * x for x in range(5)]
+    ok, out = run(nb09.ex9_3, capsys, squares, trace)
     assert ok is False and not_yet(out, "keep the line with spawn.Pool(2)"), out
 
 
-def test_ex9_3_wrong_values(capsys):
-    ok, out = run(nb09.ex9_3, capsys, [0, 2, 4, 6, 8], spawned_pool())
-    assert ok is False and not_yet(out, "square, from poolscope.compare_workloads"), out
-
-
-# --- 9.4 pick the pool ---------------------------------------------------------------------
-
-RIGHT_9_4 = {"a": "Pool", "b": "ThreadPoolExecutor", "c": "ThreadPool"}
-
-
-@pytest.mark.parametrize("choice", [
-    RIGHT_9_4,
-    {"a": "pool", "b": " ThreadPoolExecutor() ", "c": "threadpool"},
-    {"c": "ThreadPool", "a": "multiprocessing.Pool", "b": "thread_pool_executor"},
-])
-def test_ex9_4_right(capsys, choice):
-    ok, out = run(nb09.ex9_4, capsys, choice)
-    assert ok is True and "solved!" in out, out
-
-
-@pytest.mark.parametrize("job, answer, hint", [
-    ("a", "ThreadPool", "under the GIL, threads take turns"),
-    ("a", "ThreadPoolExecutor", "under the GIL, threads take turns"),
-    ("b", "ThreadPool", "take an executor and its futures"),
-    ("b", "Pool", "take an executor and its futures"),
-    ("c", "Pool", "change the program's own dictionary"),
-    ("c", "ThreadPoolExecutor", "imap_unordered with a chunksize"),
-])
-def test_ex9_4_wrong_names_the_job_not_the_answer(capsys, job, answer, hint):
-    ok, out = run(nb09.ex9_4, capsys, {**RIGHT_9_4, job: answer})
-    assert ok is False and not_yet(out, hint), out
-    assert f"job {job}: not the best fit" in out
-    assert RIGHT_9_4[job] not in out.replace(answer, "")
+def test_ex9_3_wrong_values_from_the_pool(capsys):
+    _, trace = spawned_map_of_square()
+    ok, out = run(nb09.ex9_3, capsys, [0, 2, 4, 6, 8], trace)
+    assert ok is False and not_yet(out, "squares = pool.map(square, range(5))"), out
 
 
 @pytest.mark.parametrize("choice, hint", [
@@ -199,6 +300,14 @@ def test_ex9_4_malformed(capsys, choice, hint):
     assert ok is False and not_yet(out, hint), out
 
 
+@pytest.mark.parametrize("job", ["a", "b", "c"])
+def test_ex9_4_feedback_names_the_job_not_the_answer(capsys, job):
+    for answer in {"Pool", "ThreadPool", "ThreadPoolExecutor"} - {RIGHT_9_4[job]}:
+        ok, out = run(nb09.ex9_4, capsys, {**RIGHT_9_4, job: answer})
+        assert ok is False and f"job {job}: not the best fit" in out
+        assert RIGHT_9_4[job] not in out.replace(answer, "")
+
+
 # --- every check: the stub, garbage, quiet -------------------------------------------------
 
 test_the_stub_says_replace_the_dots, test_garbage_never_raises = every_check_tests(
@@ -206,10 +315,9 @@ test_the_stub_says_replace_the_dots, test_garbage_never_raises = every_check_tes
 
 
 def test_the_stubs_as_the_notebook_leaves_them(capsys):
-    # 9.1's stub records an empty trace; 9.3's sets squares and pool to ...;
-    # 9.4's is a dict of ...
+    # 9.1's and 9.3's stubs record an empty trace; 9.4's is a dict of ...
     assert run(nb09.ex9_1, capsys, ..., empty_trace())[0] is False
-    assert run(nb09.ex9_3, capsys, ..., ...)[0] is False
+    assert run(nb09.ex9_3, capsys, ..., empty_trace())[0] is False
     ok, out = run(nb09.ex9_4, capsys, {"a": ..., "b": ..., "c": ...})
     assert ok is False and "not solved yet" in out
 
@@ -273,3 +381,21 @@ def test_remember_shares_a_list_with_threads_only():
     assert sorted(seen) == [0, 1, 2]
     with pytest.raises(TypeError, match="seen must be a list"):
         remember((), 1)
+
+
+@pytest.mark.parametrize("bad", ["a.html", ("a.html",), (1, 0.1), ("a.html", -1),
+                                 ("a.html", True), None])
+def test_fetch_rejects_what_is_not_a_page(bad):
+    with pytest.raises(ValueError, match="page must be a"):
+        fetch(bad)
+
+
+def test_a_spawned_worker_sees_state_as_imported(monkeypatch):
+    # The notebook's claim: threads share this process's modules, a spawned worker
+    # imports its own. (fork copies the caller: the notebook shows it in a subprocess.)
+    import poolscope.compare_workloads as cw
+    monkeypatch.setattr(cw, "STATE", "changed by the caller")
+    with ThreadPool(1) as pool:
+        assert pool.apply(state) == "changed by the caller"
+    with SPAWN.Pool(1) as pool:
+        assert pool.apply(state) == "as imported"
