@@ -3,7 +3,7 @@
     python benchmarks/bench_capstone.py            # 5 rounds
     python benchmarks/bench_capstone.py --quick    # 2 rounds
 
-40 pages from a local poolscope.server (0.1 s a page, at most 10 served at once),
+40 pages from a local poolscope.tutorial.server (0.1 s a page, at most 10 served at once),
 fetched with ``ThreadPool(workers).map(fetch, urls, chunksize)`` for each setting the
 notebook shows. Each round runs every setting back to back, in a shuffled order, and
 reports its makespan as a ratio to the reference setting (10 workers, chunksize 1) of
@@ -24,7 +24,7 @@ import time
 from multiprocessing.pool import ThreadPool
 from urllib.request import urlopen
 
-from poolscope.server import serve
+from poolscope.tutorial.server import serve
 
 REFERENCE = (10, 1)
 # (workers, chunksize): what the notebook predicts, relative to 4 rounds of 0.1 s

@@ -33,8 +33,8 @@ from concurrent.futures import ThreadPoolExecutor
 from multiprocessing.pool import ThreadPool
 
 import poolscope
-from poolscope import compare_workloads
-from poolscope.compare_workloads import computing_at_once, crunch, loops_for
+from poolscope.tutorial import compare_workloads
+from poolscope.tutorial.compare_workloads import computing_at_once, crunch, loops_for
 
 SPAWN = multiprocessing.get_context("spawn")
 KINDS = ("ThreadPool", "ThreadPoolExecutor", "Pool")

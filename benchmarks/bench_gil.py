@@ -6,7 +6,7 @@
 Each round runs the baseline (the tasks one after another on ``ThreadPool(1)``) and the
 pool being measured back to back, in alternating order, and the ratio reported is the
 median over rounds of baseline time / pool time, so background load hits both sides
-alike. The tasks are those of ``08-The-GIL.ipynb`` (``poolscope.gil_workloads``), four
+alike. The tasks are those of ``08-The-GIL.ipynb`` (``poolscope.tutorial.gil_workloads``), four
 per run, each calibrated to about 0.1 s on one idle thread. "cores busy" is the CPU
 seconds the tasks used per elapsed second (``time.thread_time()`` in each task; for the
 process pool and for BLAS, ``time.process_time()`` of the processes involved).
@@ -34,7 +34,7 @@ import time
 from collections.abc import Callable
 from multiprocessing.pool import ThreadPool
 
-from poolscope import gil_workloads as gw
+from poolscope.tutorial import gil_workloads as gw
 
 TASKS = 4
 

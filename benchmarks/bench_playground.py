@@ -36,7 +36,7 @@ def best(fns: dict[str, Callable[[], object]], repeats: int) -> dict[str, float]
 
 def live_run(exp):
     """Run ``exp`` in the widget; returns (snapshots, frames/s, mean look at the trace)."""
-    from poolscope._widget import Playground
+    from poolscope.tutorial._widget import Playground
     from poolscope.render import snapshot
 
     pg = Playground(exp)
@@ -63,7 +63,7 @@ def bench_frames(snaps, exp, repeats: int) -> dict[str, float]:
     import numpy as np
     from matplotlib.collections import PolyCollection
 
-    from poolscope._widget import Playground, _jpeg
+    from poolscope.tutorial._widget import Playground, _jpeg
     from poolscope.render._geometry import layout
 
     pg = Playground(exp)
@@ -104,8 +104,8 @@ def bench_frames(snaps, exp, repeats: int) -> dict[str, float]:
 
 
 def bench_overhead(exp, repeats: int) -> dict[str, float]:
-    from poolscope._experiment import run
-    from poolscope._widget import Playground
+    from poolscope.tutorial._experiment import run
+    from poolscope.tutorial._widget import Playground
 
     pg = Playground(exp)
     pg._new_view(exp)  # import matplotlib before timing
@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="300 tasks, 2 repeats")
     args = parser.parse_args(argv)
-    from poolscope._experiment import Experiment
+    from poolscope.tutorial._experiment import Experiment
 
     tasks, repeats = (300, 2) if args.quick else (1000, 5)
     io_exp = Experiment(workers=20, tasks=tasks, duration=0.05)

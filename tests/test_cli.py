@@ -14,7 +14,7 @@ import pytest
 
 import poolscope
 from poolscope.__main__ import main
-from poolscope.workloads import METHODS
+from poolscope.tutorial.workloads import METHODS
 
 SRC = str(Path(poolscope.__file__).resolve().parents[1])
 

@@ -14,12 +14,12 @@ from multiprocessing.pool import ThreadPool
 import pytest
 
 import poolscope
-import poolscope.playground
-from poolscope._experiment import MAX_TASKS, Experiment, run
-from poolscope.playground import code, explain, explore
+import poolscope.tutorial.playground
+from poolscope.tutorial._experiment import MAX_TASKS, Experiment, run
+from poolscope.tutorial.playground import code, explain, explore
 from poolscope.trace import (ABANDONED, FINISHED, NEVER_STARTED, TERMINATED, Event, PoolInfo,
                              Task, Trace, Worker)
-from poolscope.workloads import METHODS
+from poolscope.tutorial.workloads import METHODS
 
 ASYNC = ("apply_async", "map_async", "starmap_async")
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -292,14 +292,14 @@ def test_explain_chunks_idle_workers_jitter_and_callbacks():
 
 
 def test_explain_cpu_tasks_under_the_gil(monkeypatch):
-    monkeypatch.setattr(poolscope.playground, "_gil", lambda: True)
+    monkeypatch.setattr(poolscope.tutorial.playground, "_gil", lambda: True)
     e = Experiment(workers=4, tasks=4, duration=0.1, work="cpu")
     serial = synthetic(e, finish=0.4, events=[blocked("map", 0.4)])  # all end together
     assert explain(e, serial) == (
         "4 workers, 4 CPU tasks of 0.1 s: the GIL let only one task compute at a time, so "
         "they took 0.4 s, where 1 wave of IO tasks takes 0.1 s; the caller was blocked in "
         "map() for 0.4 s.")
-    monkeypatch.setattr(poolscope.playground, "_gil", lambda: False)  # free-threaded
+    monkeypatch.setattr(poolscope.tutorial.playground, "_gil", lambda: False)  # free-threaded
     parallel = synthetic(e, events=[blocked("map", 0.1)])
     assert explain(e, parallel).startswith("4 workers, 4 CPU tasks of 0.1 s: 1 wave;")
 
@@ -373,7 +373,7 @@ def test_explore_says_what_is_wrong_with_its_arguments(args, settings, error, me
 
 
 def test_the_widget_refuses_a_bad_interval_or_experiment_up_front():
-    from poolscope._widget import Playground
+    from poolscope.tutorial._widget import Playground
 
     with pytest.raises(ValueError, match=r"interval must be between 0\.01 and 60 seconds"):
         Playground(Experiment(), interval=0)

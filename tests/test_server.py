@@ -1,4 +1,4 @@
-"""poolscope.server: pages, errors, slow and trickling pages, the concurrency limit, the
+"""poolscope.tutorial.server: pages, errors, slow and trickling pages, the concurrency limit, the
 in-memory log, a clean and prompt stop (the port closed, no thread left), and what a hostile
 client or bad settings cannot do (leak a slot, use up threads, hold stop(), cause a 500).
 
@@ -17,8 +17,8 @@ import urllib.request
 
 import pytest
 
-from poolscope import server as server_module
-from poolscope.server import CONNECTIONS, PageServer, serve
+from poolscope.tutorial import server as server_module
+from poolscope.tutorial.server import CONNECTIONS, PageServer, serve
 
 HANG = 2.0  # seconds: a call still running after this is taken to hang (not a speed claim)
 SERVER_THREADS = ("poolscope-server", "poolscope-request")

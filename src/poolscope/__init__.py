@@ -27,7 +27,7 @@ def explore(*args: Any, **settings: Any) -> Any:
 
     ipywidgets and matplotlib are imported only when it is called.
     """
-    from .playground import explore as _explore
+    from .tutorial.playground import explore as _explore
 
     return _explore(*args, **settings)
 

@@ -47,8 +47,8 @@ def _number(text: str) -> float:
 
 
 def add_demo(subparsers) -> None:
-    from ._experiment import MAX_SECONDS, MAX_TASKS, MAX_WORKERS
-    from .workloads import METHODS
+    from .tutorial._experiment import MAX_SECONDS, MAX_TASKS, MAX_WORKERS
+    from .tutorial.workloads import METHODS
 
     p = subparsers.add_parser(
         "demo", help="run a demo workload on a ThreadPool and show its timeline",
@@ -85,7 +85,7 @@ def check_demo(args: argparse.Namespace) -> None:
     """Raise :class:`UsageError` for the first problem of the demo's arguments: the
     playground's limits, the tick, and output paths that cannot be written. Runs
     before the workload, so a bad argument never costs a run."""
-    from ._experiment import MAX_TICK, MIN_TICK, Experiment, seconds_problem
+    from .tutorial._experiment import MAX_TICK, MIN_TICK, Experiment, seconds_problem
 
     experiment = Experiment(workers=args.workers, tasks=args.tasks, duration=args.duration,
                             work="io" if args.work == "sleep" else "cpu",
@@ -133,7 +133,7 @@ def _unwritable(path: str) -> str | None:
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    from .workloads import run_demo as record_demo
+    from .tutorial.workloads import run_demo as record_demo
 
     check_demo(args)
     trace = record_demo(args.workers, args.tasks, args.duration, args.method,

@@ -34,7 +34,7 @@ def _magics_class():
         @cell_magic
         def timeline(self, line: str, cell: str) -> None:
             """Record the ThreadPools this cell creates and show their timeline."""
-            from ._experiment import MAX_TICK, MIN_TICK, seconds_problem
+            from .tutorial._experiment import MAX_TICK, MIN_TICK, seconds_problem
 
             args = parse_argstring(self.timeline, line)
             problem = seconds_problem("--tick", args.tick, MIN_TICK, MAX_TICK)

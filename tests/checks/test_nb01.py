@@ -9,7 +9,7 @@ from multiprocessing.pool import ThreadPool
 
 import pytest
 
-from poolscope.checks import nb01
+from poolscope.tutorial.checks import nb01
 from poolscope.trace import FINISHED, Task
 
 from check_helpers import (NASTY, NASTY_IDS, garbage_in_each_place_never_raises,

@@ -9,8 +9,8 @@ from multiprocessing.pool import ThreadPool
 import pytest
 
 import poolscope
-from poolscope.checks import nb02
-from poolscope.checks._traces import most_at_once
+from poolscope.tutorial.checks import nb02
+from poolscope.tutorial.checks._traces import most_at_once
 from poolscope.trace import FINISHED, Task, Trace
 
 from check_helpers import (NASTY, NASTY_IDS, garbage_everywhere_never_raises,

@@ -11,7 +11,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from poolscope.checks import nb03
+from poolscope.tutorial.checks import nb03
 from poolscope.trace import ABANDONED, FAILED, FINISHED, Event, Task, Trace
 
 from check_helpers import (NASTY, NASTY_IDS, empty_trace, garbage_everywhere_never_raises,

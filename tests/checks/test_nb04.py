@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from poolscope.checks import nb04
+from poolscope.tutorial.checks import nb04
 
 from check_helpers import every_check_tests, not_yet, run
 from corpus import corpus_test, right, wrong

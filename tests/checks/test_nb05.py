@@ -13,7 +13,7 @@ from multiprocessing.pool import ThreadPool
 import pytest
 
 import poolscope
-from poolscope.checks import nb05
+from poolscope.tutorial.checks import nb05
 
 from check_helpers import (empty_trace, every_check_tests, letter_question_tests, not_yet, run,
                            says_replace_the_dots)

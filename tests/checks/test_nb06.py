@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from poolscope.checks import nb06
-from poolscope.playground import Experiment
+from poolscope.tutorial.checks import nb06
+from poolscope.tutorial.playground import Experiment
 
 from check_helpers import run
 from corpus import corpus_test, right, wrong

@@ -20,7 +20,7 @@ import nbformat
 import pytest
 
 import poolscope
-from poolscope.checks import nb07
+from poolscope.tutorial.checks import nb07
 from poolscope.trace import Event, PoolInfo, Task, Trace, Worker
 
 from check_helpers import empty_trace, every_check_tests, not_yet, run, says_replace_the_dots

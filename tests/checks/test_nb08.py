@@ -1,5 +1,5 @@
 """The checks of 08-The-GIL.ipynb, and the GIL demos they and the notebook use
-(poolscope.gil_workloads): right answers pass, wrong ones get a hint, nothing raises,
+(poolscope.tutorial.gil_workloads): right answers pass, wrong ones get a hint, nothing raises,
 and the verdicts the notebook prints follow from what was measured, on either kind of
 build.
 
@@ -24,8 +24,8 @@ from multiprocessing.pool import ThreadPool
 import pytest
 
 import poolscope
-from poolscope import gil_workloads as gw
-from poolscope.checks import nb08
+from poolscope.tutorial import gil_workloads as gw
+from poolscope.tutorial.checks import nb08
 from poolscope.trace import FINISHED, PoolInfo, Task, Trace, Worker
 
 from check_helpers import (empty_trace, every_check_tests, letter_question_tests, not_yet, run,
@@ -265,7 +265,9 @@ def test_ex8_4_big_pieces_with_the_gil_held_in_between(capsys):
         view = memoryview(data)
         for start in range(0, len(view), 2**20):
             h.update(view[start:start + 2**20])
-            gw.python_work(200_000)  # Python work between the updates holds the GIL
+        # Python work holds the GIL, here for longer than all the hashing: a short hold
+        # between pieces would not do (the other thread runs between them).
+        gw.python_work(6_000_000 if len(data) > 2**20 else 1)
         return h.hexdigest()
     ok, out = run(nb08.ex8_4, capsys, digest)
     assert ok is False and not_yet(out, "outside its update() calls digest() holds the GIL"), out

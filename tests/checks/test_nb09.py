@@ -1,5 +1,5 @@
 """The checks of 09-ThreadPool-Executor-and-Pool.ipynb (right answers pass, wrong ones get a
-hint, nothing raises), and the claims of poolscope.compare_workloads that the notebook
+hint, nothing raises), and the claims of poolscope.tutorial.compare_workloads that the notebook
 relies on.
 
 The wrong-answer corpus runs each code answer for real, recorded the way the answer cell's
@@ -17,11 +17,11 @@ from multiprocessing.pool import ThreadPool
 import pytest
 
 import poolscope
-from poolscope.checks import nb09
-from poolscope.compare_workloads import (MARK_EVERY, PAGES, computing_at_once, crunch, fetch,
+from poolscope.tutorial.checks import nb09
+from poolscope.tutorial.compare_workloads import (MARK_EVERY, PAGES, computing_at_once, crunch, fetch,
                                          loops_for, remember, square, state)
 from poolscope.trace import FINISHED, Event, PoolInfo, Task, Trace
-from poolscope.workloads import sleep_task
+from poolscope.tutorial.workloads import sleep_task
 
 from check_helpers import empty_trace, every_check_tests, not_yet, run
 from corpus import corpus_test, right, wrong
@@ -393,7 +393,7 @@ def test_fetch_rejects_what_is_not_a_page(bad):
 def test_a_spawned_worker_sees_state_as_imported(monkeypatch):
     # The notebook's claim: threads share this process's modules, a spawned worker
     # imports its own. (fork copies the caller: the notebook shows it in a subprocess.)
-    import poolscope.compare_workloads as cw
+    import poolscope.tutorial.compare_workloads as cw
     monkeypatch.setattr(cw, "STATE", "changed by the caller")
     with ThreadPool(1) as pool:
         assert pool.apply(state) == "changed by the caller"

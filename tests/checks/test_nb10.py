@@ -13,7 +13,7 @@ from urllib.request import urlopen
 
 import pytest
 
-from poolscope.checks import nb10
+from poolscope.tutorial.checks import nb10
 
 from check_helpers import every_check_tests, not_yet, run
 from corpus import corpus_test, right, wrong

@@ -13,8 +13,8 @@ import pkgutil
 
 import pytest
 
-import poolscope.checks
-from poolscope.checks import _feedback
+import poolscope.tutorial.checks
+from poolscope.tutorial.checks import _feedback
 
 from check_helpers import NASTY, NASTY_IDS, Broken, arity, nasty_answers_never_raise
 
@@ -22,9 +22,9 @@ from check_helpers import NASTY, NASTY_IDS, Broken, arity, nasty_answers_never_r
 def every_check() -> list:
     """``(module name, check)`` for each exercise check of each ``checks.nbNN`` module."""
     found = []
-    for info in pkgutil.iter_modules(poolscope.checks.__path__):
+    for info in pkgutil.iter_modules(poolscope.tutorial.checks.__path__):
         if info.name.startswith("nb"):
-            module = importlib.import_module(f"poolscope.checks.{info.name}")
+            module = importlib.import_module(f"poolscope.tutorial.checks.{info.name}")
             found += [(info.name, f) for f in vars(module).values()
                       if callable(f) and hasattr(f, "number") and hasattr(f, "__wrapped__")
                       and f.__module__ == module.__name__]

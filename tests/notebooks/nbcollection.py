@@ -3,8 +3,8 @@
 The fixture collection follows notebooks/AUTHORING.md to the letter (title, nav, overview,
 setup, exercises with answer and check cells, key points, nav; stored outputs as a fresh
 kernel would have written them), so the tools and the structure checks are tested even
-before the real notebooks exist. Its checks are built inline with `poolscope.checks`, as
-`poolscope.checks.nbNN` would build them.
+before the real notebooks exist. Its checks are built inline with `poolscope.tutorial.checks`, as
+`poolscope.tutorial.checks.nbNN` would build them.
 """
 
 from __future__ import annotations
@@ -136,8 +136,8 @@ def fixture_notebook(number: str, title: str, with_nav: bool = True) -> Notebook
     n = int(number)
     setup = new_code_cell(
         "import types\n"
-        "from poolscope.checks import exercise, expect\n"
-        "# stands in for `from poolscope.checks import nbNN as check`\n"
+        "from poolscope.tutorial.checks import exercise, expect\n"
+        "# stands in for `from poolscope.tutorial.checks import nbNN as check`\n"
         "check = types.SimpleNamespace(\n"
         f"    ex{n}_1=exercise('{n}.1', 'The squares')(lambda p: expect(p, [0, 1, 4, 9])),\n"
         f"    ex{n}_2=exercise('{n}.2', 'The total')(lambda t: expect(t, 14)),\n"

@@ -175,7 +175,7 @@ def expect_letter(answer: Any, right: str, hints: dict[str, str]) -> str:
     >>> expect_letter("a", "d", {"a": "it does not return quietly"})
     Traceback (most recent call last):
     ...
-    poolscope.checks._feedback.NotYet: (a) is not what happens
+    poolscope.tutorial.checks._feedback.NotYet: (a) is not what happens
     """
     letters = sorted({right, *hints})
     letter = answer.strip().strip("()").lower() if isinstance(answer, str) else answer

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..trace import Trace
+from ...trace import Trace
 from . import NotYet, exercise, expect, expect_true
 from ._feedback import expect_letter
 from ._traces import RUN_FIRST

@@ -12,7 +12,7 @@
     False
 
 Exercises 10.2 and 10.3 run the learner's settings or function against a server of
-their own (:mod:`poolscope.server`, on this machine), record the run, and judge what
+their own (:mod:`poolscope.tutorial.server`, on this machine), record the run, and judge what
 the recording and the server's log show: every page fetched once, failures reported
 rather than raised, no page waited for longer than a timeout allows. Verdicts rest on
 what the settings imply (pages per worker, from the chunks and the workers), on counts
@@ -31,9 +31,9 @@ from multiprocessing.pool import ThreadPool
 from typing import Any
 from urllib.request import urlopen
 
-from ..recording import record
+from ...recording import record
 from ..server import Request, serve
-from ..trace import Trace
+from ...trace import Trace
 from . import NotYet, exercise, expect, expect_true
 from ._traces import whole
 

@@ -12,7 +12,7 @@ kind the check can use, and returns it in a handier form otherwise.
     >>> recorded_tasks(42, "my_trace")
     Traceback (most recent call last):
     ...
-    poolscope.checks._feedback.NotYet: my_trace should be the trace your answer cell recorded
+    poolscope.tutorial.checks._feedback.NotYet: my_trace should be the trace your answer cell recorded
     >>> as_list((1, 2), "items", "[1, 2]"), reordered([2, 1], [1, 2]), whole(3.0, "n", "7")
     ([1, 2], True, 3)
 """
@@ -24,8 +24,8 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from .._log import CALLS
-from ..trace import Event, Trace, TraceData
+from ..._log import CALLS
+from ...trace import Event, Trace, TraceData
 from ._feedback import NotYet, shown
 
 RUN_FIRST = "run the answer cell first: its first line, %%timeline --out {name}, records it"

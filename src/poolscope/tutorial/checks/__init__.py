@@ -5,7 +5,7 @@ One module per notebook (``nb02`` for ``02-Submit-and-Block.ipynb``, ...), each 
 was got, a hint), returns True when solved, and never raises: a learner's mistake is
 feedback, not a traceback.
 
-    >>> from poolscope.checks import exercise, expect
+    >>> from poolscope.tutorial.checks import exercise, expect
     >>> @exercise("0.1", "Say hello")
     ... def check_hello(answer):
     ...     return expect(answer, "hello", hint="a greeting, in lower case")

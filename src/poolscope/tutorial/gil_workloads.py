@@ -38,9 +38,9 @@ from dataclasses import dataclass
 from multiprocessing.pool import ThreadPool
 from typing import Any
 
-from .recording import record
-from .summary import Summary
-from .trace import Trace
+from ..recording import record
+from ..summary import Summary
+from ..trace import Trace
 
 MIB = 1 << 20
 SORT_SIZE = 200_000  # floats per sort_work repeat: about 10 ms, in cache on most machines

@@ -6,7 +6,7 @@
     >>> pg.close()
 
 Threads: Run starts the experiment in a thread named "caller" (it is the caller lane
-of the timeline), and :func:`~poolscope._experiment.run` refreshes the view from a
+of the timeline), and :func:`~poolscope.tutorial._experiment.run` refreshes the view from a
 thread of its own, so the kernel stays free while an experiment runs. Only that
 refresh thread draws during a run; ``_lock`` guards ``_busy`` (one run at a time).
 """
@@ -22,13 +22,13 @@ import ipywidgets as w
 from ._experiment import (APPLY, ASYNC, MAX_TASKS, MAX_WORKERS, Experiment, check_experiment,
                           check_interval, run)
 from .playground import code, explain
-from .render import snapshot
-from .trace import ABANDONED, NEVER_STARTED
+from ..render import snapshot
+from ..trace import ABANDONED, NEVER_STARTED
 from .workloads import METHODS
 
 if TYPE_CHECKING:
-    from .render.mpl import TimelineView
-    from .trace import Trace
+    from ..render.mpl import TimelineView
+    from ..trace import Trace
 
 # "default" is 0, not None: a Dropdown shows the value None as "nothing selected".
 _CHUNKSIZES = [("default", 0)] + [(str(n), n) for n in (1, 2, 3, 4, 5, 8, 10, 20, 50, 100)]
@@ -217,7 +217,7 @@ class Playground(w.VBox):
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
 
-        from .render.mpl import TimelineView
+        from ..render.mpl import TimelineView
 
         # A bare Figure (not pyplot's): the inline backend never shows it by itself.
         # Fixed margins in inches (lane names left, legend right, marks on top): the

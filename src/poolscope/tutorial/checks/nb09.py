@@ -156,10 +156,10 @@ def ex9_3(squares: Any, trace: Any) -> str:
     expect_true(not failed, f"{len(failed)} of the pool's tasks did not finish"
                 + (f" ({failed[0].error})" if failed and failed[0].error else ""),
                 hint="send a function the worker process can import by name: square, "
-                     "from poolscope.compare_workloads (imported in the setup cell)")
+                     "from poolscope.tutorial.compare_workloads (imported in the setup cell)")
     return expect(squares, EXPECTED_9_3, message="squares is not right yet",
                   hint="squares = pool.map(square, range(5)), with square from "
-                       "poolscope.compare_workloads (imported in the setup cell)",
+                       "poolscope.tutorial.compare_workloads (imported in the setup cell)",
                   explain="a function from a module is sent by its name, and the worker "
                           "imports it.")
 

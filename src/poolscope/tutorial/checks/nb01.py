@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..trace import FINISHED
+from ...trace import FINISHED
 from . import NotYet, exercise, expect, expect_true
 from ._traces import (largest_chunk, pool_size, trace_data, waited_before_submitting,
                       whole)

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from multiprocessing.pool import RUN, AsyncResult, ThreadPool
 from typing import Literal
 
-from .recording import Recording, recorded_pool
-from .trace import Trace
+from ..recording import Recording, recorded_pool
+from ..trace import Trace
 from .workloads import METHODS, Method, _spin
 
 Work = Literal["io", "cpu"]

@@ -15,7 +15,7 @@ from multiprocessing.pool import ThreadPool
 from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
-    from .trace import Trace
+    from ..trace import Trace
 
 METHODS = ("map", "map_async", "imap", "imap_unordered", "apply", "apply_async",
            "starmap", "starmap_async")
@@ -73,7 +73,7 @@ def run_demo(workers: int = 4, tasks: int = 12, duration: float = 0.2,
              work: Literal["sleep", "cpu"] = "sleep") -> Trace:
     """Record ``tasks`` tasks of ``duration`` seconds run through ``method`` on a
     ``ThreadPool(workers)``; the pool is closed and joined, so every task runs."""
-    from .recording import record
+    from ..recording import record
 
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)}; got {method!r}")

@@ -15,11 +15,11 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from ._experiment import ASYNC, Experiment, run
-from .summary import summarize
-from .trace import ABANDONED, NEVER_STARTED, TERMINATED, TraceData
+from ..summary import summarize
+from ..trace import ABANDONED, NEVER_STARTED, TERMINATED, TraceData
 
 if TYPE_CHECKING:
-    from .trace import Trace
+    from ..trace import Trace
 
 __all__ = ["Experiment", "run", "explain", "code", "explore"]
 
@@ -135,7 +135,7 @@ def code(experiment: Experiment) -> str:
     if e.drops:
         submit.append("...  # the caller goes on until the first tasks have started")
     lines = ["from multiprocessing.pool import ThreadPool",
-             f"from poolscope.workloads import {task} as task", "", items]
+             f"from poolscope.tutorial.workloads import {task} as task", "", items]
     if e.callbacks:
         lines += ["", "def on_done(result):  # runs in the pool's result-handler thread",
                   "    pass"]

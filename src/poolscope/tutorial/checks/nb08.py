@@ -13,7 +13,7 @@ Exercise 8.1 reads the trace the learner's cell recorded. Exercise 8.4 calls the
 learner's ``digest``, notes the size of every piece it feeds to hashlib (the rule that
 decides whether an ``update()`` lets go of the GIL changed in 3.15, so the check applies
 the rule that holds on every version), and probes it with
-:func:`poolscope.gil_workloads.lets_others_run`. None judges a timing: each holds however
+:func:`poolscope.tutorial.gil_workloads.lets_others_run`. None judges a timing: each holds however
 busy the machine is.
 """
 

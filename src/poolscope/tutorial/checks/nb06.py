@@ -11,7 +11,7 @@
       hint: 2 waves of 4 workers hold only 8 tasks; the 9th and 10th need one more
     False
 
-Exercises 6.3 and 6.4 take an :class:`~poolscope.playground.Experiment`; 6.4 runs it
+Exercises 6.3 and 6.4 take an :class:`~poolscope.tutorial.playground.Experiment`; 6.4 runs it
 (in a pool of its own, in about half a second) and counts what the shutdown dropped.
 """
 
@@ -22,7 +22,7 @@ import math
 from typing import Any
 
 from .._experiment import APPLY, ASYNC, Experiment, run
-from ..trace import NEVER_STARTED
+from ...trace import NEVER_STARTED
 from . import NotYet, exercise, expect
 
 _TOLERANCE = 0.02  # seconds: a makespan prediction within this counts as right
