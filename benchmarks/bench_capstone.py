@@ -1,4 +1,4 @@
-"""The capstone's tuning figures (10-Capstone.ipynb), measured side by side.
+"""The capstone's tuning figures (17-Capstone.ipynb), measured side by side.
 
     python benchmarks/bench_capstone.py            # 5 rounds
     python benchmarks/bench_capstone.py --quick    # 2 rounds

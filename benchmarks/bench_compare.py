@@ -1,4 +1,4 @@
-"""The claims of notebook 09, measured side by side: ThreadPool, ThreadPoolExecutor and a
+"""The claims of notebooks 14 and 15, measured side by side: ThreadPool, ThreadPoolExecutor and a
 spawned process Pool on the same jobs.
 
     python benchmarks/bench_compare.py               # 10 rounds

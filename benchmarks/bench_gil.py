@@ -6,14 +6,14 @@
 Each round runs the baseline (the tasks one after another on ``ThreadPool(1)``) and the
 pool being measured back to back, in alternating order, and the ratio reported is the
 median over rounds of baseline time / pool time, so background load hits both sides
-alike. The tasks are those of ``08-The-GIL.ipynb`` (``poolscope.tutorial.gil_workloads``), four
+alike. The tasks are those of ``09-The-GIL.ipynb`` (``poolscope.tutorial.gil_workloads``), four
 per run, each calibrated to about 0.1 s on one idle thread. "cores busy" is the CPU
 seconds the tasks used per elapsed second (``time.thread_time()`` in each task; for the
 process pool and for BLAS, ``time.process_time()`` of the processes involved).
 
 A last table (a reference, with no target) times hashing alone and beside a busy
 pure-Python thread, fed in big pieces or in small ones that each let go of the GIL (the
-quirk of 3.11-3.14 that notebook 08 warns about).
+quirk of 3.11-3.14 that notebook 09 warns about).
 
 The expectations follow from the number of cores ``n``: waits overlap (about as many
 times faster as there are threads), pure-Python work does not speed up on threads,

@@ -1,401 +1,543 @@
-"""The checks of 09-ThreadPool-Executor-and-Pool.ipynb (right answers pass, wrong ones get a
-hint, nothing raises), and the claims of poolscope.tutorial.compare_workloads that the notebook
-relies on.
+"""The checks of 09-The-GIL.ipynb, and the GIL demos they and the notebook use
+(poolscope.tutorial.gil_workloads): right answers pass, wrong ones get a hint, nothing raises,
+and the verdicts the notebook prints follow from what was measured, on either kind of
+build.
 
-The wrong-answer corpus runs each code answer for real, recorded the way the answer cell's
-``%%timeline --out NAME`` records it.
+The wrong-answer corpus (``CORPUS``) runs each answer's code for real: the learner's
+cell, recorded with ``poolscope.record()`` where the check reads a trace.
+
+No test asserts a wall-clock time: timing ratios are measured by benchmarks/bench_gil.py.
+The probe (`lets_others_run`) is tested for what it decides, which does not depend on the
+load: code that holds the GIL stops the other thread for the whole call.
 """
 
 from __future__ import annotations
 
-import multiprocessing
-import pickle
+import hashlib
+import random
 import sys
-from concurrent.futures import ThreadPoolExecutor, as_completed, wait
+import threading
+import time
+from hashlib import sha256 as imported_sha256  # as a learner's `from hashlib import ...`
 from multiprocessing.pool import ThreadPool
 
 import pytest
 
 import poolscope
+from poolscope.tutorial import gil_workloads as gw
 from poolscope.tutorial.checks import nb09
-from poolscope.tutorial.compare_workloads import (MARK_EVERY, PAGES, computing_at_once, crunch, fetch,
-                                         loops_for, remember, square, state)
-from poolscope.trace import FINISHED, Event, PoolInfo, Task, Trace
-from poolscope.tutorial.workloads import sleep_task
+from poolscope.trace import FINISHED, PoolInfo, Task, Trace, Worker
 
-from check_helpers import empty_trace, every_check_tests, not_yet, run
+from check_helpers import (empty_trace, every_check_tests, letter_question_tests, not_yet, run,
+                           says_replace_the_dots)
 from corpus import corpus_test, right, wrong
 
-GARBAGE = [None, "d", 4 + 2j, ValueError("boom"), [1, 2], float("nan"), True, object(), {}]
-CHECKS = [(nb09.ex9_1, 2), (nb09.ex9_2, 3), (nb09.ex9_3, 2), (nb09.ex9_4, 1)]
-SPAWN = multiprocessing.get_context("spawn")
+_RNG = random.Random(1)
+NUMBERS = [_RNG.random() for _ in range(600_000)]  # sorted in about 0.1 s
+GARBAGE = [None, "c", 4 + 2j, ValueError("boom"), [1, 2], float("nan"), True, object()]
+CHECKS = [(nb09.ex9_1, 2), (nb09.ex9_2, 1), (nb09.ex9_3, 1), (nb09.ex9_4, 1)]
+TOO_FEW = "ThreadPool(10), even on a machine with 2 cores"
 
 
-# --- 9.1 from imap_unordered to as_completed: the learner's cells, run for real -----------
-# Each runs the notebook's own pages (0.2 s apart, the shortest 0.2 s), so the order in
-# which they finish does not depend on how busy the machine is.
+# --- 9.1 ten slow replies at once ----------------------------------------------------------
 
-def submitted_then(collect):
-    """The answer cell: one submit per page, then ``collect(futures)``, the rest of it."""
-    def answer():
-        with poolscope.record() as trace:
-            with ThreadPoolExecutor(3) as executor:
-                futures = [executor.submit(fetch, page) for page in PAGES]
-                order = collect(futures)
-        return order, trace
-    return answer
-
-
-def docs_idiom():
-    # The concurrent.futures documentation's example: a dict from future to input.
+def fetch_all(workers: int, n: int = 10, delay: float = 0.2):
+    """The answer cell: ``pool.map(gw.fetch, [delay] * n)`` on ``ThreadPool(workers)``."""
     with poolscope.record() as trace:
-        with ThreadPoolExecutor(3) as executor:
-            future_to_page = {executor.submit(fetch, page): page for page in PAGES}
-            order = []
-            for future in as_completed(future_to_page):
-                order.append(future.result())
-    return order, trace
+        with ThreadPool(workers) as pool:
+            replies = pool.map(gw.fetch, [delay] * n)
+    return replies, trace
 
 
-def docs_idiom_without_result():
+def fetch_in_a_loop():
     with poolscope.record() as trace:
-        with ThreadPoolExecutor(3) as executor:
-            future_to_name = {executor.submit(fetch, page): page[0] for page in PAGES}
-            order = [future_to_name[f] for f in as_completed(future_to_name)]
-    return order, trace
+        replies = [gw.fetch(0.2) for _ in range(10)]
+    return replies, trace
 
 
-def hard_coded(futures):
-    [f.result() for f in futures]
-    return ["b.html", "c.html", "a.html"]  # the order the check's feedback would show
-
-
-def waited_first(futures):
-    wait(futures)
-    return [f.result() for f in as_completed(futures)]
-
-
-def on_a_threadpool():
+def map_async_dropped_by_the_with_block():
     with poolscope.record() as trace:
-        with ThreadPool(3) as pool:
-            order = list(pool.imap_unordered(fetch, PAGES))
-    return order, trace
+        with ThreadPool(10) as pool:
+            pending = pool.map_async(gw.fetch, [0.2] * 10)
+            time.sleep(0.05)
+    return pending.ready(), trace
 
 
-def with_executor_map():
-    with poolscope.record() as trace:
-        with ThreadPoolExecutor(3) as executor:
-            order = list(executor.map(fetch, PAGES))
-    return order, trace
-
-
-def with_sleep_task():
-    with poolscope.record() as trace:
-        with ThreadPoolExecutor(3) as executor:
-            futures = [executor.submit(sleep_task, seconds) for _, seconds in PAGES]
-            order = [f.result() for f in as_completed(futures)]
-    return order, trace
-
-
-# --- 9.3 a lambda for a process pool ------------------------------------------------------
-
-def spawned_map_of_square():
-    with poolscope.record() as trace:
-        with SPAWN.Pool(2) as pool:
-            squares = pool.map(square, range(5))
-    return squares, trace
-
-
-def spawned_starmap_of_pow():
-    with poolscope.record() as trace:
-        with SPAWN.Pool(2) as pool:
-            squares = pool.starmap(pow, [(x, 2) for x in range(5)])
-    return squares, trace
-
-
-def threadpool_with_the_lambda():
-    with poolscope.record() as trace:
-        with ThreadPool(2) as pool:
-            squares = pool.map(lambda x: x * x, range(5))
-    return squares, trace
-
-
-def builtin_map_inside_the_pool_block():
-    with poolscope.record() as trace:
-        with SPAWN.Pool(2) as pool:
-            squares = list(map(lambda x: x * x, range(5)))
-    return squares, trace
-
-
-RIGHT_9_4 = {"a": "Pool", "b": "ThreadPoolExecutor", "c": "ThreadPool"}
-
-CORPUS = [
-    # 9.1
-    right("9.1", "as_completed", submitted_then(
-        lambda fs: [f.result() for f in as_completed(fs)]), praise="shortest download first"),
-    right("9.1", "the docs' dict of futures", docs_idiom),
-    wrong("9.1", "as_completed, then sorted", submitted_then(
-        lambda fs: sorted([f.result() for f in as_completed(fs)])), hint="alphabetical order"),
-    wrong("9.1", "sorted, without as_completed", submitted_then(
-        lambda fs: sorted(f.result() for f in fs)), hint="alphabetical order"),
-    wrong("9.1", "a loop over the futures", submitted_then(
-        lambda fs: [f.result() for f in fs]), hint="loop over it instead of over futures"),
-    wrong("9.1", "the futures themselves", submitted_then(lambda fs: list(as_completed(fs))),
-          hint="order holds futures, not their results"),
-    wrong("9.1", "names from the dict, no result()", docs_idiom_without_result,
-          hint="asked 0 of the 3 futures"),
-    wrong("9.1", "the expected list typed in", submitted_then(hard_coded),
-          hint="asked the futures for their results in another order"),
-    wrong("9.1", "wait() for all first", submitted_then(waited_first),
-          hint="had finished before your cell first asked"),
-    wrong("9.1", "imap_unordered on a ThreadPool", on_a_threadpool,
-          hint="it ran a ThreadPool"),
-    wrong("9.1", "executor.map", with_executor_map, hint="with map, not submit"),
-    wrong("9.1", "sleep_task instead of fetch", with_sleep_task,
-          hint="should hold the three pages' names"),
-    # 9.2
-    right("9.2", "4, 0, 0", (4, 0, 0), praise="the executor waited for its 4 tasks"),
-    right("9.2", "as floats", (4.0, 0.0, 0.0)),
-    wrong("9.2", "the executor's two running tasks", (2, 0, 0), hint="shutdown(wait=True)"),
-    wrong("9.2", "nothing waits", (0, 0, 0), hint="shutdown(wait=True)"),
-    wrong("9.2", "every block waits", (4, 4, 4), hint="their results are discarded"),
-    wrong("9.2", "a ThreadPool finishes its running tasks", (4, 2, 0),
-          hint="their results are discarded"),
-    wrong("9.2", "a Pool finishes its running tasks", (4, 0, 2),
-          hint="kills the worker processes"),
-    # 9.3
-    right("9.3", "pool.map(square, ...)", spawned_map_of_square,
-          praise="sent by its name"),
-    right("9.3", "pool.starmap(pow, ...)", spawned_starmap_of_pow),
-    wrong("9.3", "a ThreadPool takes the lambda", threadpool_with_the_lambda,
-          hint="keep the process pool"),
-    wrong("9.3", "the built-in map inside the with block", builtin_map_inside_the_pool_block,
-          hint="the process pool ran no tasks"),
-    # 9.4
-    right("9.4", "Pool, ThreadPoolExecutor, ThreadPool", RIGHT_9_4),
-    right("9.4", "other spellings",
-          {"a": "multiprocessing.Pool", "b": " ThreadPoolExecutor() ", "c": "thread_pool"}),
-    wrong("9.4", "a: threads for computing", {**RIGHT_9_4, "a": "ThreadPool"},
-          hint="under the GIL, threads take turns"),
-    wrong("9.4", "a: an executor for computing", {**RIGHT_9_4, "a": "ThreadPoolExecutor"},
-          hint="under the GIL, threads take turns"),
-    wrong("9.4", "b: ThreadPool for asyncio", {**RIGHT_9_4, "b": "ThreadPool"},
-          hint="take an executor and its futures"),
-    wrong("9.4", "b: processes for downloads", {**RIGHT_9_4, "b": "Pool"},
-          hint="take an executor and its futures"),
-    wrong("9.4", "c: keep the process Pool", {**RIGHT_9_4, "c": "Pool"},
-          hint="change the program's own dictionary"),
-    wrong("9.4", "c: an executor", {**RIGHT_9_4, "c": "ThreadPoolExecutor"},
-          hint="imap_unordered with a chunksize"),
+CORPUS_9_1 = [
+    right("9.1", "ThreadPool(10).map", lambda: fetch_all(10),
+          praise="10 threads waited at the same time"),
+    right("9.1", "more threads than replies", lambda: fetch_all(16)),
+    wrong("9.1", "ThreadPool(4)", lambda: fetch_all(4), hint=TOO_FEW),
+    wrong("9.1", "one thread per core, ThreadPool(2)", lambda: fetch_all(2), hint=TOO_FEW),
+    wrong("9.1", "a loop without a pool", fetch_in_a_loop,
+          hint="pool.map(gw.fetch, [0.2] * 10)"),
+    wrong("9.1", "map_async left behind by the with block",
+          map_async_dropped_by_the_with_block,
+          hint="collect the replies inside the with block"),
+    wrong("9.1", "five replies", lambda: fetch_all(10, n=5),
+          hint="one gw.fetch(0.2) task per reply"),
 ]
+
+
+def test_ex8_1_says_how_many_waited_at_once(capsys):
+    ok, out = run(nb09.ex9_1, capsys, *fetch_all(4))
+    assert ok is False and "at most 4 of the 10 replies" in out
+
+
+def test_ex8_1_says_how_many_tasks_ran(capsys):
+    ok, out = run(nb09.ex9_1, capsys, *fetch_all(10, n=5, delay=0.05))
+    assert ok is False and "ran 5 tasks, not 10" in out
+
+
+def test_ex8_1_names_the_abandoned_tasks(capsys):
+    ok, out = run(nb09.ex9_1, capsys, *map_async_dropped_by_the_with_block())
+    assert ok is False and "abandoned" in out
+
+
+def test_ex8_1_wrong_replies(capsys):
+    replies, trace = fetch_all(10, delay=0.05)
+    ok, out = run(nb09.ex9_1, capsys, replies[:9], trace)
+    assert ok is False and not_yet(out, "replies = pool.map(gw.fetch, [0.2] * 10)"), out
+
+
+def test_ex8_1_not_a_trace(capsys):
+    ok, out = run(nb09.ex9_1, capsys, [b"reply"] * 10, "ex9_1_trace")
+    assert ok is False and not_yet(out, "%%timeline --out ex9_1_trace"), out
+
+
+# --- 9.2 four pure-Python tasks on four threads -------------------------------------------
+
+CORPUS_9_2 = [
+    right("9.2", "(c) about 0.4 s", ("c",), praise="one thread at a time"),
+    wrong("9.2", "(a) 0.1 s, four threads at once", ("a",), hint="would need four cores"),
+    wrong("9.2", "(b) 0.2 s, one thread per core", ("b",),
+          hint="only one thread runs Python code at a time"),
+    wrong("9.2", "(d) 1.6 s, threads slow each other down", ("d",),
+          hint="the total work stays 4 x 0.1 s"),
+]
+
+test_ex8_2_spellings, test_ex8_2_not_a_letter = letter_question_tests(
+    nb09.ex9_2, "c", "one thread at a time", [
+        ("e", "one of the letters"),
+        (3, "write the letter as a string"),
+    ])
+
+
+@pytest.mark.parametrize("letter", ["a", "b", "d"])
+def test_ex8_2_a_wrong_letter_does_not_give_the_right_one_away(capsys, letter):
+    ok, out = run(nb09.ex9_2, capsys, letter)
+    assert ok is False and "(c)" not in out and "'c'" not in out
+
+
+# --- 9.3 which calls release the GIL ------------------------------------------------------
+
+CORPUS_9_3 = [
+    right("9.3", "only zlib and bz2", ([False, True, False, True],),
+          praise="never while it touches Python objects"),
+    right("9.3", "as a tuple", ((False, True, False, True),)),
+    wrong("9.3", "all four are C code, so all release it", ([True, True, True, True],),
+          hint="sorted() compares Python float objects"),
+    wrong("9.3", "json is C code too", ([False, True, True, True],),
+          hint="json builds Python str objects"),
+    wrong("9.3", "only zlib (bz2.compress is Python)", ([False, True, False, False],),
+          hint="bz2.compress makes a BZ2Compressor"),
+    wrong("9.3", "compression holds it, it returns a new object", ([False, False, False, True],),
+          hint="zlib compresses a bytes buffer"),
+    wrong("9.3", "sorting numbers releases it, like numpy", ([True, True, False, True],),
+          hint="sorted() compares Python float objects"),
+]
+
+
+def test_ex8_3_names_the_call_it_asks_about(capsys):
+    ok, out = run(nb09.ex9_3, capsys, [False, True, False, False])
+    assert ok is False and "(d) bz2.compress(blob[:2**20]) is not right yet" in out
+
+
+@pytest.mark.parametrize("answer, hint", [
+    ([False, True, False], "one True or False for each"),
+    ([0, 1, 0, 1], "like [True, False, True, False]"),
+    ("FTFT", "write a list"),
+])
+def test_ex8_3_wrong_shape(capsys, answer, hint):
+    ok, out = run(nb09.ex9_3, capsys, answer)
+    assert ok is False and not_yet(out, hint), out
+
+
+def test_the_answer_key_of_ex8_3_is_what_the_probe_finds():
+    # The check's key is not taken on trust: each call is probed here.
+    import bz2
+    import json
+    import zlib
+
+    rng = random.Random(8)
+    numbers = [rng.random() for _ in range(400_000)]  # as the notebook makes them
+    records = [{"id": i, "name": f"item {i}"} for i in range(100_000)]
+    blob = rng.randbytes(4 * 2**20)
+    calls = [(sorted, numbers), (zlib.compress, blob), (json.dumps, records),
+             (bz2.compress, blob[:2**20])]
+    found = [gw.lets_others_run(call, arg).released for call, arg in calls]
+    assert found == nb09.EXPECTED_9_3
+
+
+# --- 9.4 hashing that lets other threads run ---------------------------------------------
+
+def cell_9_4(piece: int):
+    """The answer cell of 9.4, with ``PIECE = piece``."""
+    def digest(data):
+        h = hashlib.sha256()
+        view = memoryview(data)
+        for start in range(0, len(view), piece):
+            h.update(view[start:start + piece])
+        return h.hexdigest()
+    return digest
+
+
+def big_first(first: int, piece: int = 1024):
+    """One update() of ``first`` bytes, then ``piece`` bytes at a time (the quirk of 3.11-3.14)."""
+    def digest(data):
+        h = hashlib.sha256()
+        view = memoryview(data)
+        h.update(view[:first])
+        for start in range(first, len(view), piece):
+            h.update(view[start:start + piece])
+        return h.hexdigest()
+    return digest
+
+
+def imported_by_name(data):
+    """The cell, after `from hashlib import sha256` (left at 1 KiB pieces)."""
+    h = imported_sha256()
+    view = memoryview(data)
+    for start in range(0, len(view), 1024):
+        h.update(view[start:start + 1024])
+    return h.hexdigest()
+
+
+SMALL = "hashlib holds the GIL for an update() of 2 KiB (2048 bytes) or less"
+QUIRK = "up to 3.14 a hash object that once got 2 KiB or more"
+CORPUS_9_4 = [
+    right("9.4", "1 MiB pieces", (cell_9_4(2**20),),
+          praise="other threads run while it hashes"),
+    right("9.4", "4 KiB pieces", (cell_9_4(4096),)),
+    right("9.4", "2049-byte pieces", (cell_9_4(2049),)),
+    right("9.4", "one call, no pieces", (lambda data: hashlib.sha256(data).hexdigest(),)),
+    right("9.4", "hashlib.new with the data", (lambda data: hashlib.new("sha256", data).hexdigest(),)),
+    wrong("9.4", "left at 1 KiB", (cell_9_4(1024),), hint=SMALL),
+    wrong("9.4", "just under 2 KiB", (cell_9_4(2047),), hint=SMALL),
+    wrong("9.4", "exactly 2 KiB", (cell_9_4(2048),),
+          hint="2048 bytes is enough up to 3.14, but from 3.15"),
+    wrong("9.4", "one 2 KiB update first, then 1 KiB", (big_first(2048),), hint=QUIRK),
+    wrong("9.4", "one 1 MiB update first, then 1 KiB", (big_first(2**20),), hint=QUIRK),
+    wrong("9.4", "from hashlib import sha256, 1 KiB", (imported_by_name,), hint=SMALL),
+    wrong("9.4", "md5 instead of sha256", (lambda data: hashlib.md5(data).hexdigest(),),
+          hint="is not the SHA-256 hex digest"),
+    wrong("9.4", "the last byte left out", (lambda data: hashlib.sha256(data[:-1]).hexdigest(),),
+          hint="feed every byte of data"),
+    wrong("9.4", "digest() instead of hexdigest()", (lambda data: hashlib.sha256(data).digest(),),
+          hint="keep h.hexdigest() at the end"),
+]
+
+
+def test_ex8_4_says_which_pieces_it_saw(capsys):
+    ok, out = run(nb09.ex9_4, capsys, big_first(2048))
+    assert ok is False
+    assert "after a first update() of 2,048 bytes, digest() feeds hashlib pieces of 1,024" in out
+    ok, out = run(nb09.ex9_4, capsys, cell_9_4(1024))
+    assert "digest() feeds hashlib pieces of 1,024 bytes" in out
+
+
+def test_ex8_4_the_sizes_decide_even_where_the_probe_cannot(monkeypatch, capsys):
+    # On a free-threaded build every call lets other threads run: the probe always says
+    # so. The check must still turn small pieces down, and still pass big ones.
+    monkeypatch.setattr(gw, "gil_enabled", lambda: False)
+    monkeypatch.setattr(gw, "lets_others_run", lambda call, *args, **kw: (
+        call(*args), gw.Probe("free", 1.0, 0.0))[1])
+    ok, out = run(nb09.ex9_4, capsys, cell_9_4(1024))
+    assert ok is False and not_yet(out, SMALL), out
+    ok, out = run(nb09.ex9_4, capsys, big_first(2048))
+    assert ok is False and not_yet(out, QUIRK), out
+    assert run(nb09.ex9_4, capsys, cell_9_4(2**20))[0] is True
+
+
+def test_ex8_4_big_pieces_with_the_gil_held_in_between(capsys):
+    def digest(data):
+        h = hashlib.sha256()
+        view = memoryview(data)
+        for start in range(0, len(view), 2**20):
+            h.update(view[start:start + 2**20])
+        # Python work holds the GIL, here for longer than all the hashing: a short hold
+        # between pieces would not do (the other thread runs between them).
+        gw.python_work(6_000_000 if len(data) > 2**20 else 1)
+        return h.hexdigest()
+    ok, out = run(nb09.ex9_4, capsys, digest)
+    assert ok is False and not_yet(out, "outside its update() calls digest() holds the GIL"), out
+
+
+def test_ex8_4_a_digest_that_raises_is_feedback(capsys):
+    def digest(data):
+        raise RuntimeError("oops")
+    ok, out = run(nb09.ex9_4, capsys, digest)
+    assert ok is False and "could not use your answer: RuntimeError: oops" in out
+
+
+def test_ex8_4_not_a_function(capsys):
+    ok, out = run(nb09.ex9_4, capsys, "sha256")
+    assert ok is False and not_yet(out, "keep the def digest(data)"), out
+
+
+def test_ex8_4_a_hash_object_the_check_cannot_see(capsys):
+    def digest(data, make=hashlib.sha256):  # bound before the check looks
+        h = make()
+        h.update(data)
+        return h.hexdigest()
+    ok, out = run(nb09.ex9_4, capsys, digest)
+    assert ok is False and not_yet(out, "with h = hashlib.sha256(), as in the cell"), out
+
+
+def test_watching_hashlib_restores_everything_even_when_digest_raises():
+    real_sha256, real_new = hashlib.sha256, hashlib.new
+    with pytest.raises(ZeroDivisionError):
+        with nb09._watching(imported_by_name) as log:
+            assert hashlib.sha256 is not real_sha256 and hashlib.new is not real_new
+            assert globals()["imported_sha256"] is not real_sha256  # imported by name too
+            imported_by_name(bytes(3000))
+            1 / 0
+    assert log == [[1024, 1024, 952]]
+    assert hashlib.sha256 is real_sha256 and hashlib.new is real_new
+    assert globals()["imported_sha256"] is real_sha256
+
+
+def test_watching_hashlib_leaves_other_threads_alone():
+    made = []
+    with nb09._watching(cell_9_4(1024)) as log:
+        thread = threading.Thread(target=lambda: made.append(hashlib.sha256(b"x" * 5000)))
+        thread.start()
+        thread.join()
+        hashlib.new("sha256", b"y" * 5000).update(b"z")
+    assert type(made[0]) is type(hashlib.sha256())  # a real hash object, not watched
+    assert log == [[5000, 1]]  # only this thread's object
+
+
+# --- the corpus: every exercise's right and plausible wrong answers ------------------------
+
+CORPUS = CORPUS_9_1 + CORPUS_9_2 + CORPUS_9_3 + CORPUS_9_4
 test_corpus = corpus_test(nb09, CORPUS)
-
-
-# --- 9.1: what the check judges -------------------------------------------------------------
-
-def synthetic_9_1(finishes: dict[str, float], asked: list[str], starts=None) -> Trace:
-    """A recorded 9.1 run: each page submitted at 0 (in PAGES' order), started at
-    ``starts`` (0 by default), finished at ``finishes[name]``; the cell then called
-    result() on the futures in the order ``asked``, each when its task had finished."""
-    starts = starts or {}
-    call = {name: k for k, (name, _) in enumerate(PAGES)}
-    tasks = [Task(0, "submit", call[n], 0, f"w{call[n]}", call[n], 0.0, starts.get(n, 0.0),
-                  finishes[n], FINISHED, caller="MainThread") for n, _ in PAGES]
-    events = [Event("result", 0, "MainThread", finishes[n], finishes[n], "ok", call[n])
-              for n in asked]
-    return Trace.from_records(tasks, events, pools=[PoolInfo(0, "ThreadPoolExecutor", 3, 0.0)])
-
-
-def test_ex9_1_judges_the_recorded_order_not_a_fixed_list(capsys):
-    # A loaded machine started b.html 0.3 s late: it finished second. The learner's
-    # as_completed loop followed the real order, and passes; the usual order does not.
-    late_b = synthetic_9_1({"c.html": 0.4, "b.html": 0.5, "a.html": 0.6},
-                           asked=["c.html", "b.html", "a.html"], starts={"b.html": 0.3})
-    ok, out = run(nb09.ex9_1, capsys, ["c.html", "b.html", "a.html"], late_b)
-    assert ok is True and "solved!" in out, out
-    ok, out = run(nb09.ex9_1, capsys, ["b.html", "c.html", "a.html"], late_b)
-    assert ok is False and not_yet(out, "not the order in which your tasks finished"), out
-
-
-def test_ex9_1_never_praises_an_order_taken_after_every_task_finished(capsys):
-    # as_completed hands over futures that were done before it was called in set order:
-    # even when that happens to be the order they finished in, it proves nothing.
-    trace = synthetic_9_1({"b.html": 0.2, "c.html": 0.4, "a.html": 0.6},
-                          asked=["b.html", "c.html", "a.html"])
-    stalled = Trace.from_records(
-        trace.tasks, [Event(e.kind, e.pool, e.thread, 0.7 + e.start / 10, 0.7 + e.start / 10,
-                            e.status, e.call_id) for e in trace.events], pools=trace.pools)
-    ok, out = run(nb09.ex9_1, capsys, ["b.html", "c.html", "a.html"], stalled)
-    assert ok is False and not_yet(out, "run it again"), out
-
-
-def test_ex9_1_the_pages_finish_in_an_order_of_their_own():
-    # The premise of the exercise: the finishing order is neither the submission order
-    # nor the alphabetical order (nor its reverse), so neither passes by accident.
-    names = [name for name, _ in PAGES]
-    finishing = [name for name, _ in sorted(PAGES, key=lambda page: page[1])]
-    assert len({tuple(names), tuple(finishing), tuple(sorted(names)),
-                tuple(sorted(names, reverse=True))}) == 4
-    # Wide gaps, and a first page long enough for the caller to be waiting in
-    # as_completed before it ends, however busy the machine.
-    seconds = sorted(s for _, s in PAGES)
-    assert seconds[0] >= 0.2 and all(b - a >= 0.2 - 1e-9 for a, b in zip(seconds, seconds[1:]))
-
-
-def test_ex9_1_too_few_tasks(capsys):
-    with poolscope.record() as trace:
-        with ThreadPoolExecutor(3) as executor:
-            order = [executor.submit(fetch, ("b.html", 0.2)).result()]
-    ok, out = run(nb09.ex9_1, capsys, order, trace)
-    assert ok is False and not_yet(out, "one submit per page of PAGES"), out
-
-
-def test_ex9_1_no_trace(capsys):
-    ok, out = run(nb09.ex9_1, capsys, ["b.html", "c.html", "a.html"], "ex9_1_trace")
-    assert ok is False and not_yet(out, "keep the first line of the answer cell"), out
-
-
-# --- 9.2, 9.3 and 9.4: answers that are not of the right kind -------------------------------
-
-@pytest.mark.parametrize("answers, hint", [
-    ((4, "0", 0), "threadpool_ready should be a number"),
-    ((4, 0.5, 0), "threadpool_ready should be a whole number"),
-])
-def test_ex9_2_not_a_count(capsys, answers, hint):
-    ok, out = run(nb09.ex9_2, capsys, *answers)
-    assert ok is False and not_yet(out, hint), out
-
-
-def test_ex9_3_the_bug_still_raises():
-    # What the answer cell's commented-out code does: the check's premise. (A lambda in a
-    # notebook's __main__ gives PicklingError; this one is local to the test, which 3.13
-    # reports as AttributeError: Can't get local object.)
-    with SPAWN.Pool(1) as pool:
-        with pytest.raises((pickle.PicklingError, AttributeError), match="pickle|local object"):
-            pool.map(lambda x: x * x, range(5))
-
-
-def test_ex9_3_no_pool_at_all(capsys):
-    with poolscope.record() as trace:
-        squares = [x * x for x in range(5)]
-    ok, out = run(nb09.ex9_3, capsys, squares, trace)
-    assert ok is False and not_yet(out, "keep the line with spawn.Pool(2)"), out
-
-
-def test_ex9_3_wrong_values_from_the_pool(capsys):
-    _, trace = spawned_map_of_square()
-    ok, out = run(nb09.ex9_3, capsys, [0, 2, 4, 6, 8], trace)
-    assert ok is False and not_yet(out, "squares = pool.map(square, range(5))"), out
-
-
-@pytest.mark.parametrize("choice, hint", [
-    ({"a": ..., "b": ..., "c": ...}, "replace each ... with a pool's name"),
-    ({"a": "Pool", "b": "ThreadPoolExecutor"}, "keep the dict of the answer cell"),
-    (["Pool", "ThreadPoolExecutor", "ThreadPool"], "keep the dict of the answer cell"),
-    ({"a": "processes", "b": "ThreadPoolExecutor", "c": "ThreadPool"}, "as a string"),
-    ({"a": ThreadPool, "b": "ThreadPoolExecutor", "c": "ThreadPool"}, "as a string"),
-])
-def test_ex9_4_malformed(capsys, choice, hint):
-    ok, out = run(nb09.ex9_4, capsys, choice)
-    assert ok is False and not_yet(out, hint), out
-
-
-@pytest.mark.parametrize("job", ["a", "b", "c"])
-def test_ex9_4_feedback_names_the_job_not_the_answer(capsys, job):
-    for answer in {"Pool", "ThreadPool", "ThreadPoolExecutor"} - {RIGHT_9_4[job]}:
-        ok, out = run(nb09.ex9_4, capsys, {**RIGHT_9_4, job: answer})
-        assert ok is False and f"job {job}: not the best fit" in out
-        assert RIGHT_9_4[job] not in out.replace(answer, "")
 
 
 # --- every check: the stub, garbage, quiet -------------------------------------------------
 
 test_the_stub_says_replace_the_dots, test_garbage_never_raises = every_check_tests(
-    CHECKS, GARBAGE)
+    CHECKS, GARBAGE, right=[(nb09.ex9_2, "c")])
 
 
-def test_the_stubs_as_the_notebook_leaves_them(capsys):
-    # 9.1's and 9.3's stubs record an empty trace; 9.4's is a dict of ...
-    assert run(nb09.ex9_1, capsys, ..., empty_trace())[0] is False
-    assert run(nb09.ex9_3, capsys, ..., empty_trace())[0] is False
-    ok, out = run(nb09.ex9_4, capsys, {"a": ..., "b": ..., "c": ...})
-    assert ok is False and "not solved yet" in out
+def test_the_stub_with_a_recorded_trace_says_replace_the_dots(capsys):
+    # The stub of 9.1 records an empty trace.
+    says_replace_the_dots(capsys, nb09.ex9_1, ..., empty_trace())
 
 
 def test_quiet_prints_nothing(capsys):
-    assert nb09.ex9_2(4, 0, 0, quiet=True) is True
-    assert nb09.ex9_2(0, 0, 0, quiet=True) is False
-    assert nb09.ex9_4(RIGHT_9_4, quiet=True) is True
+    assert nb09.ex9_2("c", quiet=True) is True
+    assert nb09.ex9_3([True] * 4, quiet=True) is False
     assert capsys.readouterr().out == ""
 
 
-# --- the workloads the notebook relies on --------------------------------------------------
+# --- the probe -----------------------------------------------------------------------------
 
-def test_crunch_marks_every_slice():
-    marks = crunch(3 * MARK_EVERY + 1)
-    assert len(marks) == 5 and marks == sorted(marks)
-    assert crunch(0)[1:] == []
-
-
-@pytest.mark.parametrize("bad", [-1, 1.5, "10", True, None])
-def test_crunch_and_loops_for_reject_bad_input(bad):
-    with pytest.raises(ValueError, match="n must be a whole number"):
-        crunch(bad)
-    if bad != 1.5:
-        with pytest.raises(ValueError, match="seconds must be a positive number"):
-            loops_for(bad if bad != -1 else 0)
+@pytest.mark.parametrize("call, args, released", [
+    (time.sleep, (0.15,), True),
+    (gw.fetch, (0.15,), True),
+    (hashlib.sha256, (bytes(64 * 2**20),), True),
+    (sorted, (NUMBERS,), False),
+], ids=["sleep", "socket", "hashlib", "sorted"])
+def test_the_probe_tells_which_calls_release_the_gil(call, args, released):
+    assert gw.lets_others_run(call, *args).released is released
 
 
-def test_computing_at_once_counts_overlaps_and_skips_pauses():
-    a = [0.0, 1.0, 2.0, 3.0]
-    assert computing_at_once([a, [0.5, 1.5, 2.5]]) == 2
-    assert computing_at_once([a, [3.0, 4.0, 5.0]]) == 1           # one after the other
-    assert computing_at_once([[0.0, 1.0, 2.0, 9.0, 10.0], [3.0, 4.0, 5.0]]) == 1  # 2-9: pause
-    assert computing_at_once([a, a, a]) == 3
-    assert computing_at_once([]) == 0
+def test_the_probe_sees_pure_python_hold_the_gil_for_the_whole_call():
+    probe = gw.lets_others_run(gw.python_work, gw.calibrate(gw.python_work, 0.1))
+    assert probe.released is False
+    assert probe.stopped == pytest.approx(probe.seconds, rel=0.2)
 
 
-@pytest.mark.parametrize("bad", [[1.0, 2.0], [[1.0, "x"]], [None]])
-def test_computing_at_once_rejects_what_crunch_does_not_return(bad):
-    with pytest.raises(ValueError, match="expected the list of time marks crunch"):
-        computing_at_once(bad)
+def test_the_probe_restores_the_switch_interval_even_when_the_call_raises():
+    before = sys.getswitchinterval()
+    with pytest.raises(ZeroDivisionError):
+        gw.lets_others_run(lambda: 1 / 0)
+    assert sys.getswitchinterval() == before
+    assert gw.lets_others_run(time.sleep, 0.01).released  # and its own thread is gone
 
 
-@pytest.mark.skipif(not getattr(sys, "_is_gil_enabled", lambda: True)(),
-                    reason="a free-threaded build runs threads' Python code at once")
-@pytest.mark.parametrize("make", [ThreadPool, ThreadPoolExecutor])
-def test_threads_never_compute_at_once(make):
-    # The notebook's claim for both thread pools: under the GIL the answer is 1, never
-    # more, however busy the machine. (That processes give 2 depends on a free core:
-    # benchmarks/bench_compare.py measures it.)
-    n = loops_for(0.03)
-    with make(3) as pool:
-        marks = list(pool.map(crunch, [n] * 3))
-    assert computing_at_once(marks) == 1
+def test_the_probe_repeats_a_short_call_until_it_can_tell():
+    probe = gw.lets_others_run(sorted, NUMBERS[:20_000])  # a few milliseconds a call
+    assert probe.calls > 1 and probe.seconds >= gw.PROBE_SECONDS
+    assert probe.released is False and probe.clear_cut
+    assert str(probe).endswith("could run meanwhile: False")
 
 
-def test_remember_shares_a_list_with_threads_only():
-    seen: list = []
-    with ThreadPool(2) as pool:
-        assert sorted(pool.starmap(remember, [(seen, x) for x in range(3)])) == [1, 2, 3]
-    assert sorted(seen) == [0, 1, 2]
-    with pytest.raises(TypeError, match="seen must be a list"):
-        remember((), 1)
+def test_the_probe_measures_again_while_the_answer_is_not_clear_cut(monkeypatch):
+    shares = iter([0.5, 0.4, 0.9, 0.0])
+    made = []
+
+    def once(call, args, name, tick, seconds):
+        made.append(gw.Probe(name, 1.0, next(shares)))
+        return made[-1]
+    monkeypatch.setattr(gw, "_probe_once", once)
+    assert gw.lets_others_run(print, name="p") is made[2]  # the third is clear-cut
+    assert gw.lets_others_run(print, name="p", attempts=1) is made[3]
 
 
-@pytest.mark.parametrize("bad", ["a.html", ("a.html",), (1, 0.1), ("a.html", -1),
-                                 ("a.html", True), None])
-def test_fetch_rejects_what_is_not_a_page(bad):
-    with pytest.raises(ValueError, match="page must be a"):
-        fetch(bad)
+def test_a_probe_prints_no_times():
+    probe = gw.Probe("f(x)", seconds=0.123, stopped=0.1)
+    assert str(probe) == "f(x): other threads could run meanwhile: False"
+    assert str(gw.Probe("g()", 1.0, 0.6)).endswith("False (only partly: probe it again)")
+    assert gw.Probe("g()", 1.0, 0.4).released and not gw.Probe("g()", 1.0, 0.4).clear_cut
 
 
-def test_a_spawned_worker_sees_state_as_imported(monkeypatch):
-    # The notebook's claim: threads share this process's modules, a spawned worker
-    # imports its own. (fork copies the caller: the notebook shows it in a subprocess.)
-    import poolscope.tutorial.compare_workloads as cw
-    monkeypatch.setattr(cw, "STATE", "changed by the caller")
-    with ThreadPool(1) as pool:
-        assert pool.apply(state) == "changed by the caller"
-    with SPAWN.Pool(1) as pool:
-        assert pool.apply(state) == "as imported"
+@pytest.mark.parametrize("bad", [0, -1, "0.2", None, 11])
+def test_the_probe_refuses_bad_seconds(bad):
+    with pytest.raises(ValueError, match="seconds must be"):
+        gw.lets_others_run(time.sleep, 0, seconds=bad)
+
+
+@pytest.mark.skipif(not gw.gil_enabled(), reason="without the GIL every call lets others run")
+def test_hashlib_lets_go_of_the_gil_as_the_notebook_says():
+    """The rule the notebook teaches and exercise 9.4 applies, on this version."""
+    data = bytes(8 * 2**20)
+    assert gw.lets_others_run(cell_9_4(1024), data).released is False
+    assert gw.lets_others_run(cell_9_4(2047), data).released is False
+    assert gw.lets_others_run(cell_9_4(2049), data).released is True
+    up_to_3_14 = sys.version_info < (3, 15)
+    assert gw.lets_others_run(cell_9_4(2048), data).released is up_to_3_14
+    assert gw.lets_others_run(big_first(2048), data).released is up_to_3_14
+
+
+# --- the tasks and measurements ------------------------------------------------------------
+
+def test_fetch_waits_for_the_reply_and_refuses_bad_delays():
+    assert gw.fetch(0.01) == b"reply"
+    for bad in (-1, "0.2", None, 6.0):
+        with pytest.raises(ValueError, match="delay must be"):
+            gw.fetch(bad)
+
+
+def test_the_workloads_compute_what_they_say():
+    assert gw.python_work(5) == sum(i * i for i in range(5))
+    assert gw.hash_work(2) == hashlib.sha256(gw._mebibyte() * 2).hexdigest()
+    assert gw.sort_work(1) == float(gw.random_array().min())
+
+
+@pytest.mark.parametrize("bad", [0, -1, "0.1", None, 61])
+def test_calibrate_refuses_bad_seconds(bad):
+    with pytest.raises(ValueError, match="seconds must be"):
+        gw.calibrate(gw.python_work, bad)
+
+
+def test_compare_runs_each_pool_size_and_reports_them():
+    c = gw.compare(time.sleep, [0.01] * 3, workers=(1, 3), name="naps")
+    assert [r.workers for r in c.runs] == [1, 3]
+    assert all(r.trace.count("finished") == 3 for r in c.runs)
+    assert [p.size for p in c.run(3).trace.pools] == [3]
+    lines = c.table().splitlines()
+    assert lines[0] == "naps: 3 tasks" and lines[2].startswith("ThreadPool(1) ")
+    assert lines[3].startswith("ThreadPool(3) ")
+    assert c.speedup(1) == 1.0
+    with pytest.raises(ValueError, match="no run with 2 workers"):
+        c.run(2)
+
+
+@pytest.mark.parametrize("items, workers, message", [
+    ([], (1,), "nothing to run"),
+    ([0.01], (0,), "pool sizes of at least 1"),
+    ([0.01], (), "pool sizes of at least 1"),
+])
+def test_compare_refuses_bad_input(items, workers, message):
+    with pytest.raises(ValueError, match=message):
+        gw.compare(time.sleep, items, workers=workers)
+
+
+def test_the_side_by_side_plot_shares_one_time_axis():
+    pytest.importorskip("matplotlib")
+    import matplotlib.pyplot as plt
+
+    c = gw.compare(time.sleep, [0.02] * 2, workers=(1, 2))
+    axes = c.plot()
+    try:
+        assert len(axes) == 2
+        assert axes[0].get_xlim() == axes[1].get_xlim()
+        assert axes[0].get_xlim()[1] >= c.runs[0].summary().makespan  # the longest run fits
+        assert [ax.get_title(loc="left") for ax in axes] == [
+            "sleep: ThreadPool(1)", "sleep: ThreadPool(2)"]
+    finally:
+        plt.close(axes[0].figure)
+
+
+def test_waiting_keeps_no_core_busy():
+    assert gw.cores_busy(time.sleep, 0.05) < 0.5  # sleeping uses (almost) no CPU
+
+
+def test_default_pool_size_is_what_threadpool_chooses():
+    with poolscope.record() as trace:
+        with ThreadPool():
+            pass
+    assert trace.pools[0].size == gw.default_pool_size()
+
+
+# --- the verdict, on either kind of build --------------------------------------------------
+
+TOGETHER = [(0.0, 1.0), (0.01, 0.99), (0.02, 0.98), (0.03, 0.97)]
+
+
+def comparison(cpu: float, spans=TOGETHER) -> gw.Comparison:
+    """A made-up ThreadPool(4) run of 4 tasks (start, finish) over 1 s that used ``cpu``
+    CPU seconds."""
+    tasks = [Task(0, "map", 0, i, f"w{i}", i, 0.0, start, end, FINISHED)
+             for i, (start, end) in enumerate(spans)]
+    trace = Trace.from_records(tasks, workers=[Worker(0, i, f"w{i}", 0.0) for i in range(4)],
+                               pools=[PoolInfo(0, "ThreadPool", 4, 0.0)])
+    return gw.Comparison("python_work", (gw.Run(4, 1.0, cpu, trace, (0,) * 4),))
+
+
+def test_with_the_gil_the_verdict_checks_for_one_core_at_most():
+    text = gw.python_verdict(comparison(cpu=0.97), gil=True)
+    assert text.splitlines() == [
+        "ThreadPool(4) on pure-Python work, with the GIL (this build):",
+        "  their bars overlapped (tasks in progress at the same time): True",
+        "  yet together they kept at most one core busy: True"]
+
+
+def test_the_gil_verdict_would_say_false_if_threads_ran_python_in_parallel():
+    assert gw.python_verdict(comparison(cpu=1.9), gil=True).endswith(
+        "together they kept at most one core busy: False")
+
+
+def test_without_the_gil_the_verdict_checks_for_more_than_one_core():
+    text = gw.python_verdict(comparison(cpu=1.9), gil=False)
+    assert "without the GIL (a free-threaded build)" in text
+    assert text.endswith("and together they kept more than one core busy: True")
+    assert gw.python_verdict(comparison(cpu=0.97), gil=False).endswith("busy: False")
+
+
+def test_tasks_that_ran_one_after_another_did_not_overlap():
+    one_by_one = comparison(cpu=1.0, spans=[(0.0, 0.25), (0.25, 0.5), (0.5, 0.75), (0.75, 1.0)])
+    assert "at the same time): False" in gw.python_verdict(one_by_one, gil=True)
+    two_then_two = comparison(cpu=1.0, spans=[(0.0, 0.5), (0.0, 0.5), (0.5, 1.0), (0.5, 1.0)])
+    assert "at the same time): True" in gw.python_verdict(two_then_two, gil=True)
+
+
+def test_the_verdict_follows_the_detected_build(monkeypatch):
+    # Only GIL builds exist here: fake the detection of a free-threaded one.
+    monkeypatch.setattr(sys, "_is_gil_enabled", lambda: False, raising=False)
+    assert gw.gil_enabled() is False
+    assert "without the GIL" in gw.python_verdict(comparison(cpu=1.9))
+    monkeypatch.setattr(sys, "_is_gil_enabled", lambda: True, raising=False)
+    assert gw.gil_enabled() is True
+    assert "with the GIL (this build)" in gw.python_verdict(comparison(cpu=0.97))
+
+
+def test_before_3_13_there_is_no_detection_and_the_gil_is_on(monkeypatch):
+    monkeypatch.delattr(sys, "_is_gil_enabled", raising=False)
+    assert gw.gil_enabled() is True
+
+
+def test_this_build_has_the_gil_as_the_notebook_says():
+    assert gw.gil_enabled() is True

@@ -25,6 +25,10 @@ def imap_logs() -> PoolLog:
     plog.threads[1] = caller
     plog.calls[1] = [N, 1]
     caller.add(_log.IMAP, 1, 2 * US, 2 * US)
+    # The caller's next() for each result: 2 us each, 1 us apart.
+    t = 3 * US + np.arange(N, dtype=np.int64) * 3 * US
+    nexts = np.stack([np.full(N, _log.NEXT | _log.OK << 8), np.full(N, 1), t, t + 2 * US], 1)
+    caller.records.frombytes(nexts.astype(np.int64).tobytes())
     for w in range(WORKERS):
         items = np.arange(w, N, WORKERS)
         blocks = items.reshape(-1, 17) if len(items) % 17 == 0 else None
@@ -78,7 +82,10 @@ def test_summary_text_and_plot_work_from_columns(data):
     assert (s.tasks, s.completed, s.workers) == (N, N, WORKERS)
     assert s.utilisation == pytest.approx(N * 2e-6 / (s.makespan * WORKERS), rel=1e-3)
     text = trace.text(tick=0.1)
-    assert text.splitlines()[2].startswith("worker 0  +") and "caller" in text
+    lines = text.splitlines()
+    assert lines[2].startswith("worker 0  +") and lines[6].startswith("caller    =")
+    assert len(data.events) == N + 2 and data.events.distinct("kind") == {
+        "created", "imap", "next"}
     merged = layout(data)
     bars = merged.bars["task"]
     assert bars.count == N > MERGE_ABOVE and len(bars.verts) < N // 10

@@ -1,4 +1,4 @@
-"""Tasks for notebook 09, importable so that a process pool can run them too.
+"""Tasks for notebooks 14 and 15, importable so that a process pool can run them too.
 
 A process ``Pool`` sends each task to another process by *name* (pickle stores
 ``module.function``), so a worker started with the ``spawn`` start method must be able

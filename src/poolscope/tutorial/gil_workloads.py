@@ -1,4 +1,4 @@
-"""Tasks and measurements for ``08-The-GIL.ipynb``: waiting, computing in Python, and
+"""Tasks and measurements for ``09-The-GIL.ipynb``: waiting, computing in Python, and
 computing in C code that releases the GIL.
 
     >>> fetch(0.01)

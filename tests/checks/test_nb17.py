@@ -1,5 +1,5 @@
-"""The checks of 10-Capstone.ipynb: right answers pass, wrong ones get a hint naming the
-mistake, nothing raises. The checks of 10.2 and 10.3 really run a pool against a local
+"""The checks of 17-Capstone.ipynb: right answers pass, wrong ones get a hint naming the
+mistake, nothing raises. The checks of 17.2 and 17.3 really run a pool against a local
 server, so these tests do too: the corpus's code answers are the learner's cells (the
 notebook's fetch functions and download()), run for real against the check's server."""
 
@@ -13,13 +13,13 @@ from urllib.request import urlopen
 
 import pytest
 
-from poolscope.tutorial.checks import nb10
+from poolscope.tutorial.checks import nb17
 
 from check_helpers import every_check_tests, not_yet, run
 from corpus import corpus_test, right, wrong
 
 GARBAGE = [None, "0.4", 4 + 2j, ValueError("boom"), [1, 2], float("nan"), True, object()]
-CHECKS = [(nb10.ex10_1, 1), (nb10.ex10_2, 2), (nb10.ex10_3, 1)]
+CHECKS = [(nb17.ex17_1, 1), (nb17.ex17_2, 2), (nb17.ex17_3, 1)]
 
 
 # --- the notebook's functions, as a learner's answer cells use them -----------------------
@@ -62,7 +62,7 @@ def split(urls, texts):
     return pages, errors
 
 
-# --- 10.3's answers: what a learner makes of the download() given ------------------------
+# --- 17.3's answers: what a learner makes of the download() given ------------------------
 
 def download_right(urls):  # the solution: fetch_or_error, collected inside the block
     with ThreadPool(10) as pool:
@@ -130,64 +130,64 @@ def download_errors_left_in_pages(urls):
 
 
 CORPUS = [
-    # 10.1: the makespan of ThreadPool(20).map(fetch, urls, chunksize=1), 10 slots
-    right("10.1", "4 rounds of 0.1 s", (0.4,), praise="4 rounds of 0.1 s"),
-    right("10.1", "4 rounds, rounded", (0.41,)),
-    wrong("10.1", "20 workers make 2 rounds", (0.2,), hint="the other 10 requests wait in its queue"),
-    wrong("10.1", "all 40 at once", (0.1,), hint="40 requests served at once"),
-    wrong("10.1", "5 slots", (0.8,), hint="not 5"),
-    wrong("10.1", "one page at a time", (4.0,), hint="one page at a time"),
-    wrong("10.1", "some other guess", (1.3,), hint="how many rounds?"),
-    # 10.2: (workers, chunksize), each run against the check's server
-    right("10.2", "10 workers, chunks of 1", (10, 1), praise="4 pages each"),
-    right("10.2", "10 workers, map's default chunks", (10, None), praise="4 pages each"),
-    right("10.2", "10 workers, chunks of 2", (10, 2), praise="4 pages each"),
-    right("10.2", "10 workers, chunks of 4", (10, 4), praise="4 pages each"),
-    wrong("10.2", "8 workers, a common CPU count", (8, 1),
+    # 17.1: the makespan of ThreadPool(20).map(fetch, urls, chunksize=1), 10 slots
+    right("17.1", "4 rounds of 0.1 s", (0.4,), praise="4 rounds of 0.1 s"),
+    right("17.1", "4 rounds, rounded", (0.41,)),
+    wrong("17.1", "20 workers make 2 rounds", (0.2,), hint="the other 10 requests wait in its queue"),
+    wrong("17.1", "all 40 at once", (0.1,), hint="40 requests served at once"),
+    wrong("17.1", "5 slots", (0.8,), hint="not 5"),
+    wrong("17.1", "one page at a time", (4.0,), hint="one page at a time"),
+    wrong("17.1", "some other guess", (1.3,), hint="how many rounds?"),
+    # 17.2: (workers, chunksize), each run against the check's server
+    right("17.2", "10 workers, chunks of 1", (10, 1), praise="4 pages each"),
+    right("17.2", "10 workers, map's default chunks", (10, None), praise="4 pages each"),
+    right("17.2", "10 workers, chunks of 2", (10, 2), praise="4 pages each"),
+    right("17.2", "10 workers, chunks of 4", (10, 4), praise="4 pages each"),
+    wrong("17.2", "8 workers, a common CPU count", (8, 1),
           hint="8 workers leave 2 of the server's 10 slots idle"),
-    wrong("10.2", "8 workers, map's default chunks", (8, None),
+    wrong("17.2", "8 workers, map's default chunks", (8, None),
           hint="8 workers leave 2 of the server's 10 slots idle"),
-    wrong("10.2", "more workers than slots", (20, 1), hint="past the server's limit of 10"),
-    wrong("10.2", "a worker per page", (40, 1), hint="past the server's limit of 10"),
-    wrong("10.2", "10 workers, chunks of 5", (10, 5),
+    wrong("17.2", "more workers than slots", (20, 1), hint="past the server's limit of 10"),
+    wrong("17.2", "a worker per page", (40, 1), hint="past the server's limit of 10"),
+    wrong("17.2", "10 workers, chunks of 5", (10, 5),
           hint="chunks of 5 pages make only 8 tasks, for 10 workers"),
-    wrong("10.2", "10 workers, chunks of 3", (10, 3),
+    wrong("17.2", "10 workers, chunks of 3", (10, 3),
           hint="14 chunks of up to 3 pages do not share out evenly over 10 workers"),
-    # 10.3: download(urls), run against the check's flaky server
-    right("10.3", "map fetch_or_error inside the block", (download_right,),
+    # 17.3: download(urls), run against the check's flaky server
+    right("17.3", "map fetch_or_error inside the block", (download_right,),
           praise="3 errors were reported"),
-    right("10.3", "imap_unordered of (url, text)", (download_imap_unordered,)),
-    right("10.3", "fetch_within: a deadline per page", (download_with_a_deadline,)),
-    wrong("10.3", "get() still after the with block", (download_get_still_after_the_block,),
+    right("17.3", "imap_unordered of (url, text)", (download_imap_unordered,)),
+    right("17.3", "fetch_within: a deadline per page", (download_with_a_deadline,)),
+    wrong("17.3", "get() still after the with block", (download_get_still_after_the_block,),
           hint="collect the results inside the block"),
-    wrong("10.3", "fetch, whose errors end map", (download_one_bad_page_raises,),
+    wrong("17.3", "fetch, whose errors end map", (download_one_bad_page_raises,),
           hint="one bad page must not end the whole job"),
-    wrong("10.3", "get(timeout=) instead of a urlopen timeout",
+    wrong("17.3", "get(timeout=) instead of a urlopen timeout",
           (download_get_timeout_instead_of_urlopen,),
           hint="a timeout in the caller does not stop the worker"),
-    wrong("10.3", "a urlopen timeout longer than the slow page", (download_timeout_too_long,),
+    wrong("17.3", "a urlopen timeout longer than the slow page", (download_timeout_too_long,),
           hint="give urlopen a timeout"),
-    wrong("10.3", "no errors dict", (download_no_errors_dict,),
+    wrong("17.3", "no errors dict", (download_no_errors_dict,),
           hint="every page that failed (an error status, or no answer within the timeout) "
                "goes into errors"),
-    wrong("10.3", "errors left in pages", (download_errors_left_in_pages,),
+    wrong("17.3", "errors left in pages", (download_errors_left_in_pages,),
           hint="keep the pages whose text does not start with 'error: '"),
 ]
-test_corpus = corpus_test(nb10, CORPUS)
+test_corpus = corpus_test(nb17, CORPUS)
 
 
-# --- 10.1: answers that are not numbers ----------------------------------------------------
+# --- 17.1: answers that are not numbers ----------------------------------------------------
 
 @pytest.mark.parametrize("answer", ["0.4", float("inf")])
 def test_ex10_1_wants_a_number(capsys, answer):
-    ok, out = run(nb10.ex10_1, capsys, answer)
+    ok, out = run(nb17.ex17_1, capsys, answer)
     assert ok is False and not_yet(out, "write a number"), out
 
 
-# --- 10.2: what the run adds, and settings that run nothing -------------------------------
+# --- 17.2: what the run adds, and settings that run nothing -------------------------------
 
 def test_ex10_2_more_workers_than_slots_shows_the_servers_queue(capsys):
-    ok, out = run(nb10.ex10_2, capsys, 20, 1)
+    ok, out = run(nb17.ex17_2, capsys, 20, 1)
     # The counts are the server's (about 30 queue when the first 20 requests arrive
     # within 0.1 s; a loaded machine may let one in late), so the test asks for a range.
     assert ok is False and "at most 10 requests at once: " in out, out
@@ -202,31 +202,31 @@ def test_ex10_2_more_workers_than_slots_shows_the_servers_queue(capsys):
     (10, "1", "chunksize should be a number"),
 ])
 def test_ex10_2_bad_settings_run_nothing(capsys, monkeypatch, workers, chunksize, hint):
-    monkeypatch.setattr(nb10, "_run_settings", None)  # would raise if it were called
-    ok, out = run(nb10.ex10_2, capsys, workers, chunksize)
+    monkeypatch.setattr(nb17, "_run_settings", None)  # would raise if it were called
+    ok, out = run(nb17.ex17_2, capsys, workers, chunksize)
     assert ok is False and not_yet(out, hint), out
 
 
 def test_ex10_2_chunks_bigger_than_the_job(capsys, monkeypatch):
-    ok, out = run(nb10.ex10_2, capsys, 10, 100)
+    ok, out = run(nb17.ex17_2, capsys, 10, 100)
     assert ok is False and "the busiest worker gets 40 pages" in out, out
     assert not_yet(out, "chunks of 40 pages make only 1 task, for 10 workers"), out
 
 
 def test_ex10_2_a_slow_run_of_right_settings_still_passes(capsys, monkeypatch):
     # A loaded hub stretches a run: the verdict rests on the settings, never on seconds.
-    real = nb10._run_settings
+    real = nb17._run_settings
 
     def on_a_loaded_hub(workers, chunksize):
         threading.Event().wait(1.0)  # stands in for a machine too busy to keep up
         return real(workers, chunksize)
 
-    monkeypatch.setattr(nb10, "_run_settings", on_a_loaded_hub)
-    ok, out = run(nb10.ex10_2, capsys, 10, 1)
+    monkeypatch.setattr(nb17, "_run_settings", on_a_loaded_hub)
+    ok, out = run(nb17.ex17_2, capsys, 10, 1)
     assert ok is True, out
 
 
-# --- 10.3: a download that never returns, shapes that are not (pages, errors) -------------
+# --- 17.3: a download that never returns, shapes that are not (pages, errors) -------------
 
 def forget_check_threads():
     for thread in threading.enumerate():  # a learner's thread ends after its own timeout
@@ -235,27 +235,27 @@ def forget_check_threads():
 
 
 def test_ex10_3_a_get_after_the_block_that_never_returns(capsys, monkeypatch):
-    monkeypatch.setattr(nb10, "GIVE_UP", 0.5)
+    monkeypatch.setattr(nb17, "GIVE_UP", 0.5)
 
     def download(urls):
         with ThreadPool(10) as pool:
             result = pool.map_async(fetch, urls)
         return result.get(timeout=1)  # stands in for get() with no timeout: forever
 
-    ok, out = run(nb10.ex10_3, capsys, download)
+    ok, out = run(nb17.ex17_3, capsys, download)
     forget_check_threads()
     assert ok is False and not_yet(out, "had not returned after 0.5 s"), out
     assert "collect them inside the block" in out
 
 
 def test_ex10_3_a_wait_with_no_timeout_inside_the_block(capsys, monkeypatch):
-    monkeypatch.setattr(nb10, "GIVE_UP", 0.5)
+    monkeypatch.setattr(nb17, "GIVE_UP", 0.5)
 
     def download(urls):
         with ThreadPool(10) as pool:
             return split(urls, pool.map(lambda u: fetch_or_error(u, timeout=1.5), urls))
 
-    ok, out = run(nb10.ex10_3, capsys, download)
+    ok, out = run(nb17.ex17_3, capsys, download)
     forget_check_threads()
     assert ok is False and not_yet(out, "something waits with no timeout"), out
     assert "inside the block" not in out  # it did collect them inside
@@ -269,7 +269,7 @@ def test_ex10_3_a_wait_with_no_timeout_inside_the_block(capsys, monkeypatch):
     (lambda urls: download_right(urls[1:]), "were never requested"),
 ])
 def test_ex10_3_wrong_shapes_and_counts(capsys, download, hint):
-    ok, out = run(nb10.ex10_3, capsys, download)
+    ok, out = run(nb17.ex17_3, capsys, download)
     assert ok is False and not_yet(out, hint), out
 
 
@@ -278,7 +278,7 @@ def test_ex10_3_good_pages_among_the_errors(capsys):
         pages, errors = download_right(urls)
         return pages, {**errors, urls[0]: "error: not really"}
 
-    ok, out = run(nb10.ex10_3, capsys, download)
+    ok, out = run(nb17.ex17_3, capsys, download)
     assert ok is False and not_yet(out, "only failed pages go into errors"), out
 
 
@@ -288,7 +288,7 @@ def test_ex10_3_the_verdict_does_not_rest_on_seconds(capsys, monkeypatch):
         threading.Event().wait(1.5)
         return download_right(urls)
 
-    ok, out = run(nb10.ex10_3, capsys, slowly)
+    ok, out = run(nb17.ex17_3, capsys, slowly)
     assert ok is True, out
 
 
@@ -299,7 +299,7 @@ test_the_stub_says_replace_the_dots, test_garbage_never_raises = every_check_tes
 
 
 def test_quiet_prints_nothing(capsys):
-    assert nb10.ex10_1(0.4, quiet=True) is True
-    assert nb10.ex10_1(0.2, quiet=True) is False
-    assert nb10.ex10_3(None, quiet=True) is False
+    assert nb17.ex17_1(0.4, quiet=True) is True
+    assert nb17.ex17_1(0.2, quiet=True) is False
+    assert nb17.ex17_3(None, quiet=True) is False
     assert capsys.readouterr().out == ""

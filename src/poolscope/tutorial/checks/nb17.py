@@ -1,17 +1,17 @@
-"""Checks for the exercises of ``10-Capstone.ipynb``.
+"""Checks for the exercises of ``17-Capstone.ipynb``.
 
-    >>> ok = ex10_1(0.4)
-    Exercise 10.1 - Twenty workers, ten slots: solved!
+    >>> ok = ex17_1(0.4)
+    Exercise 17.1 - Twenty workers, ten slots: solved!
       the server serves 10 requests at once: 40 pages take 4 rounds of 0.1 s, however many workers wait.
-    >>> ex10_1(0.2)
-    Exercise 10.1 - Twenty workers, ten slots: not solved yet.
+    >>> ex17_1(0.2)
+    Exercise 17.1 - Twenty workers, ten slots: not solved yet.
       makespan is not right yet
       expected: 0.4
       got:      0.2
       hint: 20 workers would fetch 40 pages in 2 rounds, but the server serves only 10 at once: the other 10 requests wait in its queue
     False
 
-Exercises 10.2 and 10.3 run the learner's settings or function against a server of
+Exercises 17.2 and 17.3 run the learner's settings or function against a server of
 their own (:mod:`poolscope.tutorial.server`, on this machine), record the run, and judge what
 the recording and the server's log show: every page fetched once, failures reported
 rather than raised, no page waited for longer than a timeout allows. Verdicts rest on
@@ -63,10 +63,10 @@ def _once_each(log: list[Request], paths: list[str]) -> None:
                      hint="one request per url: map each url to one task")
 
 
-# -- 10.1 ------------------------------------------------------------------------------
+# -- 17.1 ------------------------------------------------------------------------------
 
-@exercise("10.1", "Twenty workers, ten slots")
-def ex10_1(makespan: Any) -> str:
+@exercise("17.1", "Twenty workers, ten slots")
+def ex17_1(makespan: Any) -> str:
     if isinstance(makespan, bool) or not isinstance(makespan, (int, float)) \
             or not math.isfinite(makespan):
         raise NotYet("makespan should be a number of seconds", expected=0.4, got=makespan,
@@ -84,7 +84,7 @@ def ex10_1(makespan: Any) -> str:
             "however many workers wait.")
 
 
-# -- 10.2 ------------------------------------------------------------------------------
+# -- 17.2 ------------------------------------------------------------------------------
 
 def _settings(workers: Any, chunksize: Any) -> tuple[int, int | None]:
     workers = whole(workers, "workers", "10")
@@ -108,8 +108,8 @@ def _run_settings(workers: int, chunksize: int | None) -> tuple[list[Request], i
     return server.log, peak
 
 
-@exercise("10.2", "Tune the pool")
-def ex10_2(workers: Any, chunksize: Any) -> str:
+@exercise("17.2", "Tune the pool")
+def ex17_2(workers: Any, chunksize: Any) -> str:
     workers, chunksize = _settings(workers, chunksize)
     log, peak = _run_settings(workers, chunksize)
     _once_each(log, [f"/page/{n}" for n in range(PAGES)])
@@ -144,7 +144,7 @@ def ex10_2(workers: Any, chunksize: Any) -> str:
             f"{LATENCY} s, the best the server's {LIMIT} slots allow.")
 
 
-# -- 10.3 ------------------------------------------------------------------------------
+# -- 17.3 ------------------------------------------------------------------------------
 
 # The check's flaky server: which pages fail, and how.
 BROKEN = {"/page/3": 500, "/page/9": 404}
@@ -218,8 +218,8 @@ def _pair(value: Any) -> tuple[dict, dict]:
     return value
 
 
-@exercise("10.3", "A download that loses everything")
-def ex10_3(download: Any) -> str:
+@exercise("17.3", "A download that loses everything")
+def ex17_3(download: Any) -> str:
     if not callable(download):
         raise NotYet("download should be a function", expected="def download(urls): ...",
                      got=download, hint="uncomment it and fix it")
