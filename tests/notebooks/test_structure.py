@@ -153,13 +153,29 @@ def _paths(raw: str) -> list[str]:
     return [f"absolute path in the JSON: {p!r}" for p in sorted(set(found))]
 
 
+# A page a learner finishes in one sitting: its prose within these many words, and no
+# wall of text in one cell (the rhythm is a few sentences, a short cell, a timeline).
+MAX_WORDS, MAX_CELL_WORDS = 1800, 250
+
+
+def _length(nb: NotebookNode) -> list[str]:
+    words = [(i, len(c.source.split())) for i, c in enumerate(nb.cells)
+             if c.cell_type == "markdown"]
+    found = [f"cell {i} has {n} words of prose (at most {MAX_CELL_WORDS})"
+             for i, n in words if n > MAX_CELL_WORDS]
+    total = sum(n for _, n in words)
+    if total > MAX_WORDS:
+        found.append(f"{total} words of prose (at most {MAX_WORDS}: split the page)")
+    return found
+
+
 def problems(raw: str, name: str) -> list[str]:
     """Every way the notebook ``name`` (its JSON text ``raw``) breaks the conventions."""
     nb = nbformat.reads(raw, as_version=4)
     if len(nb.cells) < 6:
         return [f"only {len(nb.cells)} cells"]
     return (_title(nb, name) + _fixed_cells(nb) + _exercises(nb, name) + _execution(nb)
-            + _paths(raw))
+            + _paths(raw) + _length(nb))
 
 
 @over_real_notebooks
@@ -231,6 +247,9 @@ BROKEN = {
              repr(HOME_PATH)),
     "traceback path": (lambda nb: setattr(nb.cells[17].outputs[0], "traceback",
                                           [f"\x1b[0;32m{PYENV_PATH}\x1b[0m:3"]), repr(PYENV_PATH)),
+    "long cell": (lambda nb: setattr(nb.cells[4], "source", "word " * 251), "251 words"),
+    "long page": (lambda nb: nb.cells.extend(nbformat.v4.new_markdown_cell("word " * 200)
+                                             for _ in range(10)), "split the page"),
     "windows path": (lambda nb: setattr(nb.cells[4], "source", "C:\\Users\\ann\\x.py"),
                      "absolute path"),
 }
