@@ -78,3 +78,13 @@ def test_a_bad_tick_fails_before_the_cell_runs(shell, capsys, tick, message):
 def test_load_ext_poolscope_registers_the_magic(shell):
     shell.run_line_magic("load_ext", "poolscope")
     assert "timeline" in shell.magics_manager.magics["cell"]
+
+
+def test_an_awaiting_cell_gets_a_clear_error_before_it_runs(shell, capsys):
+    shell.user_ns.pop("ran", None)
+    result = shell.run_cell("%%timeline --no-plot\nimport asyncio\nran = True\n"
+                            "await asyncio.sleep(0)\n")
+    assert isinstance(result.error_in_exec, ValueError)
+    assert "cannot run a cell that uses await" in str(result.error_in_exec)
+    assert "poolscope.record()" in str(result.error_in_exec)
+    assert "ran" not in shell.user_ns  # the cell never ran

@@ -40,6 +40,12 @@ def _magics_class():
             problem = seconds_problem("--tick", args.tick, MIN_TICK, MAX_TICK)
             if problem:  # before the cell runs: a bad option never costs a run
                 raise ValueError(problem)
+            if self.shell.should_run_async(cell):
+                # A magic runs its cell synchronously, inside the kernel's running event
+                # loop: an awaiting cell would fail with "event loop is already running".
+                raise ValueError("%%timeline cannot run a cell that uses await; record it "
+                                 "with `with poolscope.record() as trace:` and "
+                                 "print(trace.text())")
             from IPython.display import display
 
             from .recording import record
