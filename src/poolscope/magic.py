@@ -40,7 +40,7 @@ def _magics_class():
             problem = seconds_problem("--tick", args.tick, MIN_TICK, MAX_TICK)
             if problem:  # before the cell runs: a bad option never costs a run
                 raise ValueError(problem)
-            if self.shell.should_run_async(cell):
+            if _awaits(self.shell, cell):
                 # A magic runs its cell synchronously, inside the kernel's running event
                 # loop: an awaiting cell would fail with "event loop is already running".
                 raise ValueError("%%timeline cannot run a cell that uses await; record it "
@@ -74,6 +74,16 @@ def _magics_class():
                 raise error
 
     return TimelineMagics
+
+
+def _awaits(shell: Any, cell: str) -> bool:
+    """True when ``cell`` uses top-level ``await`` (IPython would run it in its loop)."""
+    try:
+        transformed = shell.transform_cell(cell)
+    except Exception:  # the cell itself reports its syntax error when it runs
+        return False
+    return bool(shell.should_run_async(cell, transformed_cell=transformed,
+                                       preprocessing_exc_tuple=None))
 
 
 def _run_quietly(shell: Any, cell: str) -> BaseException | None:
