@@ -1,5 +1,6 @@
-"""The claims of notebooks 14 and 15, measured side by side: ThreadPool, ThreadPoolExecutor and a
-spawned process Pool on the same jobs.
+"""The claims of notebooks 14 (ThreadPool and ThreadPoolExecutor) and 15 (process pools),
+measured side by side: ThreadPool, ThreadPoolExecutor and a spawned process Pool on the same
+jobs.
 
     python benchmarks/bench_compare.py               # 10 rounds
     python benchmarks/bench_compare.py --rounds 3    # a quick look
@@ -10,7 +11,11 @@ pool started and waited for with a Barrier before its first task):
 (b) CPU: 4 crunch() tasks of ~0.1 s of CPU on 2 workers: makespan, the most tasks computing
     at the same moment (computing_at_once), utilisation, and Pool's makespan / ThreadPool's;
 (c) start-up: a ThreadPool(4) (best of 3) and a spawned Pool(4) until all workers are up,
-    and what a task of each reads from compare_workloads.STATE once the caller changed it.
+    and what a task of each reads from compare_workloads.STATE once the caller changed it;
+(d) terminate (15): 4 tasks of 0.5 s on 2 workers, the with block left after 0.2 s, then
+    join(): how many tasks ran their full 0.5 s, and whether join() returned before 0.5 s;
+(e) cancel (14): 8 tasks of 0.2 s on a ThreadPoolExecutor(2), shutdown(cancel_futures=True)
+    after the first result: exercise 14.3's check must say solved, and how many started.
 It prints the median and range of each figure, and how many rounds gave each of the
 notebook's verdicts: the strictly compared ones must hold in every round; those marked
 "ignored" are in cells nbval does not compare. Ratios come from runs made side by side,
@@ -29,12 +34,14 @@ import os
 import statistics
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from multiprocessing.pool import ThreadPool
 
 import poolscope
 from poolscope.tutorial import compare_workloads
+from poolscope.tutorial.checks import nb14
 from poolscope.tutorial.compare_workloads import computing_at_once, crunch, loops_for
+from poolscope.tutorial.workloads import sleep_task
 
 SPAWN = multiprocessing.get_context("spawn")
 KINDS = ("ThreadPool", "ThreadPoolExecutor", "Pool")
@@ -66,6 +73,41 @@ def time_to_start(make_pool, ready) -> tuple[float, str]:
         return seconds, pool.apply(compare_workloads.state)
 
 
+def stopped(kind: str) -> tuple[int, bool]:
+    """Notebook 15's terminate() cells: (tasks that ran their full 0.5 s, whether join()
+    returned within 0.45 s of the first task's start)."""
+    with poolscope.record() as trace:
+        if kind == "Pool":
+            ready = SPAWN.Barrier(3)
+            with SPAWN.Pool(2, initializer=ready.wait) as pool:
+                ready.wait(timeout=60)
+                for _ in range(4):
+                    pool.apply_async(sleep_task, (0.5,))
+                time.sleep(0.2)
+        else:
+            with ThreadPool(2) as pool:
+                for _ in range(4):
+                    pool.apply_async(sleep_task, (0.5,))
+                time.sleep(0.2)
+        pool.join()
+    terminated = next(e.start for e in trace.events if e.kind == "terminate")
+    joined = next(e.end for e in trace.events if e.kind == "join")
+    running = [t for t in trace.tasks if t.started is not None and t.started < terminated]
+    full = sum(t.outcome != "killed" and t.finished - t.started > 0.45 for t in running)
+    first = min((t.started for t in running), default=terminated)
+    return full, joined < first + 0.45
+
+
+def cancelled() -> tuple[bool, int]:
+    """Exercise 14.3's solution: (the check's verdict, how many tasks started)."""
+    with poolscope.record() as trace:
+        with ThreadPoolExecutor(2) as executor:
+            futures = [executor.submit(sleep_task, 0.2) for _ in range(8)]
+            first = next(as_completed(futures)).result()
+            executor.shutdown(cancel_futures=True)
+    return nb14.ex14_3(first, trace, quiet=True), sum(t.started is not None for t in trace.tasks)
+
+
 def one_round(n: int) -> dict[str, float]:
     out: dict[str, float] = {}
     for kind in KINDS:
@@ -86,6 +128,13 @@ def one_round(n: int) -> dict[str, float]:
     out["start-up Pool/ThreadPool"] = processes / threads
     out["start-up STATE seen as the notebook says"] = float(
         threads_see == "changed by the caller" and processes_see == "as imported")
+    for kind in ("Pool", "ThreadPool"):
+        full, early = stopped(kind)
+        out[f"stop {kind} tasks run in full"] = full
+        out[f"stop {kind} join() before 0.5 s"] = float(early)
+    solved, started = cancelled()
+    out["cancel: 14.3's check solved"] = float(solved)
+    out["cancel: tasks started of 8"] = started
     return out
 
 
@@ -100,6 +149,11 @@ VERDICTS = {
         r[f"cpu {k} utilisation"] > 0.8 for k in THREADS),
     "start-up: STATE as the notebook says": lambda r: (
         r["start-up STATE seen as the notebook says"] == 1),
+    "stop: 0 / 2 tasks ran in full (Pool / ThreadPool)": lambda r: (
+        r["stop Pool tasks run in full"] == 0 and r["stop ThreadPool tasks run in full"] == 2),
+    "stop: join() early for Pool only": lambda r: (
+        r["stop Pool join() before 0.5 s"] == 1 and r["stop ThreadPool join() before 0.5 s"] == 0),
+    "cancel: 14.3's check says solved": lambda r: r["cancel: 14.3's check solved"] == 1,
     "(ignored) io: all three within 0.15 s of the ideal": lambda r: all(
         abs(r[f"io {k} over the ideal (s)"]) < 0.15 for k in KINDS),
     "(ignored) cpu: Pool computes 2 at once": lambda r: r["cpu Pool at once"] == 2,
@@ -124,9 +178,9 @@ def main() -> None:
         values = sorted(r[key] for r in rounds)
         print(f"  {key:<42} median {statistics.median(values):7.2f}   "
               f"range {values[0]:.2f} - {values[-1]:.2f}")
-    print("the notebook's verdicts (those marked ignored are in cells nbval does not compare):")
+    print("the notebooks' verdicts (those marked ignored are in cells nbval does not compare):")
     for name, verdict in VERDICTS.items():
-        print(f"  {name:<44} {sum(verdict(r) for r in rounds)} of {args.rounds} rounds")
+        print(f"  {name:<52} {sum(verdict(r) for r in rounds)} of {args.rounds} rounds")
 
 
 if __name__ == "__main__":

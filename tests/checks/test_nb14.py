@@ -1,6 +1,6 @@
-"""The checks of 14-ThreadPool-Executor-and-Pool.ipynb (right answers pass, wrong ones get a
-hint, nothing raises), and the claims of poolscope.tutorial.compare_workloads that the notebook
-relies on.
+"""The checks of 14-ThreadPool-and-ThreadPoolExecutor.ipynb: right answers pass, wrong ones
+get a hint naming the mistake, nothing raises; and the claims of
+poolscope.tutorial.compare_workloads that the notebook relies on (its pages).
 
 The wrong-answer corpus runs each code answer for real, recorded the way the answer cell's
 ``%%timeline --out NAME`` records it.
@@ -8,9 +8,6 @@ The wrong-answer corpus runs each code answer for real, recorded the way the ans
 
 from __future__ import annotations
 
-import multiprocessing
-import pickle
-import sys
 from concurrent.futures import ThreadPoolExecutor, as_completed, wait
 from multiprocessing.pool import ThreadPool
 
@@ -18,17 +15,16 @@ import pytest
 
 import poolscope
 from poolscope.tutorial.checks import nb14
-from poolscope.tutorial.compare_workloads import (MARK_EVERY, PAGES, computing_at_once, crunch, fetch,
-                                         loops_for, remember, square, state)
+from poolscope.tutorial.compare_workloads import PAGES, fetch
 from poolscope.trace import FINISHED, Event, PoolInfo, Task, Trace
 from poolscope.tutorial.workloads import sleep_task
 
-from check_helpers import empty_trace, every_check_tests, not_yet, run
+from check_helpers import (NASTY, NASTY_IDS, empty_trace, every_check_tests,
+                           nasty_answers_never_raise, not_yet, run)
 from corpus import corpus_test, right, wrong
 
 GARBAGE = [None, "d", 4 + 2j, ValueError("boom"), [1, 2], float("nan"), True, object(), {}]
-CHECKS = [(nb14.ex14_1, 2), (nb14.ex14_2, 3), (nb14.ex14_3, 2), (nb14.ex14_4, 1)]
-SPAWN = multiprocessing.get_context("spawn")
+CHECKS = [(nb14.ex14_1, 2), (nb14.ex14_2, 2), (nb14.ex14_3, 2)]
 
 
 # --- 14.1 from imap_unordered to as_completed: the learner's cells, run for real -----------
@@ -97,40 +93,50 @@ def with_sleep_task():
     return order, trace
 
 
-# --- 14.3 a lambda for a process pool ------------------------------------------------------
+# --- 14.3 stop the queued downloads: the learner's cells, run for real ------------------
+# Eight tasks of 0.2 s on two workers: a task still queued when the cell begins to cancel
+# could start only when a running one ends, 0.2 s later, far more than load delays a thread.
 
-def spawned_map_of_square():
-    with poolscope.record() as trace:
-        with SPAWN.Pool(2) as pool:
-            squares = pool.map(square, range(5))
-    return squares, trace
+def eight_then(stop, with_block=True):
+    """The answer cell: eight submits, the first result, then ``stop(executor, futures)``."""
+    def answer():
+        with poolscope.record() as trace:
+            if with_block:
+                with ThreadPoolExecutor(2) as executor:
+                    futures = [executor.submit(sleep_task, 0.2) for _ in range(8)]
+                    first = next(as_completed(futures)).result()
+                    stop(executor, futures)
+            else:
+                executor = ThreadPoolExecutor(2)
+                futures = [executor.submit(sleep_task, 0.2) for _ in range(8)]
+                first = next(as_completed(futures)).result()
+                stop(executor, futures)
+        executor.shutdown(wait=True)  # the test's own cleanup, after the recording
+        return first, trace
+    return answer
 
 
-def spawned_starmap_of_pow():
-    with poolscope.record() as trace:
-        with SPAWN.Pool(2) as pool:
-            squares = pool.starmap(pow, [(x, 2) for x in range(5)])
-    return squares, trace
+def cancel_each(executor, futures):
+    for future in futures:
+        future.cancel()
 
 
-def threadpool_with_the_lambda():
+def cancel_the_last(executor, futures):
+    futures[-1].cancel()
+
+
+def threadpool_terminated():
     with poolscope.record() as trace:
         with ThreadPool(2) as pool:
-            squares = pool.map(lambda x: x * x, range(5))
-    return squares, trace
+            results = [pool.apply_async(sleep_task, (0.2,)) for _ in range(8)]
+            first = results[0].get()
+    return first, trace
 
 
-def builtin_map_inside_the_pool_block():
-    with poolscope.record() as trace:
-        with SPAWN.Pool(2) as pool:
-            squares = list(map(lambda x: x * x, range(5)))
-    return squares, trace
-
-
-RIGHT_14_4 = {"a": "Pool", "b": "ThreadPoolExecutor", "c": "ThreadPool"}
+RIGHT_14_2 = (4, 0)
 
 CORPUS = [
-    # 9.1
+    # 14.1
     right("14.1", "as_completed", submitted_then(
         lambda fs: [f.result() for f in as_completed(fs)]), praise="shortest download first"),
     right("14.1", "the docs' dict of futures", docs_idiom),
@@ -153,40 +159,34 @@ CORPUS = [
     wrong("14.1", "executor.map", with_executor_map, hint="with map, not submit"),
     wrong("14.1", "sleep_task instead of fetch", with_sleep_task,
           hint="should hold the three pages' names"),
-    # 9.2
-    right("14.2", "4, 0, 0", (4, 0, 0), praise="the executor waited for its 4 tasks"),
-    right("14.2", "as floats", (4.0, 0.0, 0.0)),
-    wrong("14.2", "the executor's two running tasks", (2, 0, 0), hint="shutdown(wait=True)"),
-    wrong("14.2", "nothing waits", (0, 0, 0), hint="shutdown(wait=True)"),
-    wrong("14.2", "every block waits", (4, 4, 4), hint="their results are discarded"),
-    wrong("14.2", "a ThreadPool finishes its running tasks", (4, 2, 0),
+    # 14.2
+    right("14.2", "4, 0", RIGHT_14_2, praise="the executor waited for its 4 tasks"),
+    right("14.2", "as floats", (4.0, 0.0)),
+    wrong("14.2", "the executor's two running tasks", (2, 0), hint="shutdown(wait=True)"),
+    wrong("14.2", "nothing waits", (0, 0), hint="the queued ones too"),
+    wrong("14.2", "every block waits", (4, 4), hint="their results are discarded"),
+    wrong("14.2", "a ThreadPool finishes its running tasks", (4, 2),
           hint="their results are discarded"),
-    wrong("14.2", "a Pool finishes its running tasks", (4, 0, 2),
-          hint="kills the worker processes"),
-    # 9.3
-    right("14.3", "pool.map(square, ...)", spawned_map_of_square,
-          praise="sent by its name"),
-    right("14.3", "pool.starmap(pow, ...)", spawned_starmap_of_pow),
-    wrong("14.3", "a ThreadPool takes the lambda", threadpool_with_the_lambda,
-          hint="keep the process pool"),
-    wrong("14.3", "the built-in map inside the with block", builtin_map_inside_the_pool_block,
-          hint="the process pool ran no tasks"),
-    # 9.4
-    right("14.4", "Pool, ThreadPoolExecutor, ThreadPool", RIGHT_14_4),
-    right("14.4", "other spellings",
-          {"a": "multiprocessing.Pool", "b": " ThreadPoolExecutor() ", "c": "thread_pool"}),
-    wrong("14.4", "a: threads for computing", {**RIGHT_14_4, "a": "ThreadPool"},
-          hint="under the GIL, threads take turns"),
-    wrong("14.4", "a: an executor for computing", {**RIGHT_14_4, "a": "ThreadPoolExecutor"},
-          hint="under the GIL, threads take turns"),
-    wrong("14.4", "b: ThreadPool for asyncio", {**RIGHT_14_4, "b": "ThreadPool"},
-          hint="take an executor and its futures"),
-    wrong("14.4", "b: processes for downloads", {**RIGHT_14_4, "b": "Pool"},
-          hint="take an executor and its futures"),
-    wrong("14.4", "c: keep the process Pool", {**RIGHT_14_4, "c": "Pool"},
-          hint="change the program's own dictionary"),
-    wrong("14.4", "c: an executor", {**RIGHT_14_4, "c": "ThreadPoolExecutor"},
-          hint="imap_unordered with a chunksize"),
+    # 14.3
+    right("14.3", "shutdown(cancel_futures=True) in the with block",
+          eight_then(lambda ex, fs: ex.shutdown(cancel_futures=True)),
+          praise="the queued tasks never started"),
+    right("14.3", "shutdown(wait=False, cancel_futures=True), no with block",
+          eight_then(lambda ex, fs: ex.shutdown(wait=False, cancel_futures=True),
+                     with_block=False)),
+    right("14.3", "cancel() on every future", eight_then(cancel_each)),
+    wrong("14.3", "the code as it was: shutdown(wait=False)",
+          eight_then(lambda ex, fs: ex.shutdown(wait=False)),
+          hint="without cancel_futures=True cancels nothing"),
+    wrong("14.3", "shutdown(wait=False) removed", eight_then(lambda ex, fs: None),
+          hint="leaving the with block waits for every task"),
+    wrong("14.3", "shutdown(wait=False) without a with block",
+          eight_then(lambda ex, fs: ex.shutdown(wait=False), with_block=False),
+          hint="were still queued when your cell ended"),
+    wrong("14.3", "cancel() on the last future only", eight_then(cancel_the_last),
+          hint="still queued when it began cancelling ran anyway"),
+    wrong("14.3", "a ThreadPool, terminated by its with block", threadpool_terminated,
+          hint="keep the executor"),
 ]
 test_corpus = corpus_test(nb14, CORPUS)
 
@@ -206,7 +206,7 @@ def synthetic_14_1(finishes: dict[str, float], asked: list[str], starts=None) ->
     return Trace.from_records(tasks, events, pools=[PoolInfo(0, "ThreadPoolExecutor", 3, 0.0)])
 
 
-def test_ex9_1_judges_the_recorded_order_not_a_fixed_list(capsys):
+def test_ex14_1_judges_the_recorded_order_not_a_fixed_list(capsys):
     # A loaded machine started b.html 0.3 s late: it finished second. The learner's
     # as_completed loop followed the real order, and passes; the usual order does not.
     late_b = synthetic_14_1({"c.html": 0.4, "b.html": 0.5, "a.html": 0.6},
@@ -217,7 +217,7 @@ def test_ex9_1_judges_the_recorded_order_not_a_fixed_list(capsys):
     assert ok is False and not_yet(out, "not the order in which your tasks finished"), out
 
 
-def test_ex9_1_never_praises_an_order_taken_after_every_task_finished(capsys):
+def test_ex14_1_never_praises_an_order_taken_after_every_task_finished(capsys):
     # as_completed hands over futures that were done before it was called in set order:
     # even when that happens to be the order they finished in, it proves nothing.
     trace = synthetic_14_1({"b.html": 0.2, "c.html": 0.4, "a.html": 0.6},
@@ -229,7 +229,7 @@ def test_ex9_1_never_praises_an_order_taken_after_every_task_finished(capsys):
     assert ok is False and not_yet(out, "run it again"), out
 
 
-def test_ex9_1_the_pages_finish_in_an_order_of_their_own():
+def test_ex14_1_the_pages_finish_in_an_order_of_their_own():
     # The premise of the exercise: the finishing order is neither the submission order
     # nor the alphabetical order (nor its reverse), so neither passes by accident.
     names = [name for name, _ in PAGES]
@@ -242,7 +242,7 @@ def test_ex9_1_the_pages_finish_in_an_order_of_their_own():
     assert seconds[0] >= 0.2 and all(b - a >= 0.2 - 1e-9 for a, b in zip(seconds, seconds[1:]))
 
 
-def test_ex9_1_too_few_tasks(capsys):
+def test_ex14_1_too_few_tasks(capsys):
     with poolscope.record() as trace:
         with ThreadPoolExecutor(3) as executor:
             order = [executor.submit(fetch, ("b.html", 0.2)).result()]
@@ -250,152 +250,108 @@ def test_ex9_1_too_few_tasks(capsys):
     assert ok is False and not_yet(out, "one submit per page of PAGES"), out
 
 
-def test_ex9_1_no_trace(capsys):
+def test_ex14_1_no_trace(capsys):
     ok, out = run(nb14.ex14_1, capsys, ["b.html", "c.html", "a.html"], "ex14_1_trace")
     assert ok is False and not_yet(out, "keep the first line of the answer cell"), out
 
 
-# --- 14.2, 14.3 and 9.4: answers that are not of the right kind -------------------------------
+# --- 14.2 and 14.3: answers that are not of the right kind ------------------------------
 
 @pytest.mark.parametrize("answers, hint", [
-    ((4, "0", 0), "threadpool_ready should be a number"),
-    ((4, 0.5, 0), "threadpool_ready should be a whole number"),
+    ((4, "0"), "threadpool_ready should be a number"),
+    ((4, 0.5), "threadpool_ready should be a whole number"),
 ])
-def test_ex9_2_not_a_count(capsys, answers, hint):
+def test_ex14_2_not_a_count(capsys, answers, hint):
     ok, out = run(nb14.ex14_2, capsys, *answers)
     assert ok is False and not_yet(out, hint), out
 
 
-def test_ex9_3_the_bug_still_raises():
-    # What the answer cell's commented-out code does: the check's premise. (A lambda in a
-    # notebook's __main__ gives PicklingError; this one is local to the test, which 3.13
-    # reports as AttributeError: Can't get local object.)
-    with SPAWN.Pool(1) as pool:
-        with pytest.raises((pickle.PicklingError, AttributeError), match="pickle|local object"):
-            pool.map(lambda x: x * x, range(5))
+def test_ex14_3_a_wrong_first(capsys):
+    _, trace = eight_then(lambda ex, fs: ex.shutdown(cancel_futures=True))()
+    ok, out = run(nb14.ex14_3, capsys, 0.4, trace)
+    assert ok is False and not_yet(out, "next(as_completed(futures)).result()"), out
 
 
-def test_ex9_3_no_pool_at_all(capsys):
+def test_ex14_3_a_future_for_first(capsys):
     with poolscope.record() as trace:
-        squares = [x * x for x in range(5)]
-    ok, out = run(nb14.ex14_3, capsys, squares, trace)
-    assert ok is False and not_yet(out, "keep the line with spawn.Pool(2)"), out
+        with ThreadPoolExecutor(2) as executor:
+            futures = [executor.submit(sleep_task, 0.2) for _ in range(8)]
+            first = next(as_completed(futures))
+            executor.shutdown(cancel_futures=True)
+    ok, out = run(nb14.ex14_3, capsys, first, trace)
+    assert ok is False and not_yet(out, "first holds a future, not its result"), out
 
 
-def test_ex9_3_wrong_values_from_the_pool(capsys):
-    _, trace = spawned_map_of_square()
-    ok, out = run(nb14.ex14_3, capsys, [0, 2, 4, 6, 8], trace)
-    assert ok is False and not_yet(out, "squares = pool.map(square, range(5))"), out
+def test_ex14_3_too_few_tasks(capsys):
+    with poolscope.record() as trace:
+        with ThreadPoolExecutor(2) as executor:
+            futures = [executor.submit(sleep_task, 0.2) for _ in range(4)]
+            first = next(as_completed(futures)).result()
+            executor.shutdown(cancel_futures=True)
+    ok, out = run(nb14.ex14_3, capsys, first, trace)
+    assert ok is False and not_yet(out, "submitted 4 tasks; the job has 8"), out
 
 
-@pytest.mark.parametrize("choice, hint", [
-    ({"a": ..., "b": ..., "c": ...}, "replace each ... with a pool's name"),
-    ({"a": "Pool", "b": "ThreadPoolExecutor"}, "keep the dict of the answer cell"),
-    (["Pool", "ThreadPoolExecutor", "ThreadPool"], "keep the dict of the answer cell"),
-    ({"a": "processes", "b": "ThreadPoolExecutor", "c": "ThreadPool"}, "as a string"),
-    ({"a": ThreadPool, "b": "ThreadPoolExecutor", "c": "ThreadPool"}, "as a string"),
-])
-def test_ex9_4_malformed(capsys, choice, hint):
-    ok, out = run(nb14.ex14_4, capsys, choice)
-    assert ok is False and not_yet(out, hint), out
+def synthetic_14_3(starts: list[float | None], cancel_at: float | None) -> Trace:
+    """Eight submits at 0: a task with a start ran 0.2 s, one without was cancelled (by a
+    cancel() the cell called at ``cancel_at``)."""
+    tasks, events = [], []
+    for k, start in enumerate(starts):
+        if start is None:
+            tasks.append(Task(0, "submit", k, 0, None, None, 0.0, None, None, "never started",
+                              note="cancelled by future.cancel()", caller="MainThread"))
+            events.append(Event("cancel", 0, "MainThread", cancel_at, cancel_at, "ok", k))
+        else:
+            tasks.append(Task(0, "submit", k, 0, f"w{k % 2}", k % 2, 0.0, start, start + 0.2,
+                              FINISHED, caller="MainThread"))
+    return Trace.from_records(tasks, events, pools=[PoolInfo(0, "ThreadPoolExecutor", 2, 0.0)])
 
 
-@pytest.mark.parametrize("job", ["a", "b", "c"])
-def test_ex9_4_feedback_names_the_job_not_the_answer(capsys, job):
-    for answer in {"Pool", "ThreadPool", "ThreadPoolExecutor"} - {RIGHT_14_4[job]}:
-        ok, out = run(nb14.ex14_4, capsys, {**RIGHT_14_4, job: answer})
-        assert ok is False and f"job {job}: not the best fit" in out
-        assert RIGHT_14_4[job] not in out.replace(answer, "")
+# A right answer without running anything: four tasks ran, the four queued ones cancelled.
+RIGHT_14_3 = (0.2, synthetic_14_3([0.0, 0.0, 0.2, 0.2, None, None, None, None], 0.2))
 
 
-# --- every check: the stub, garbage, quiet -------------------------------------------------
+def test_ex14_3_judges_what_started_after_the_cell_began_to_cancel(capsys):
+    # Load made the cell late: four tasks had started, and it cancelled all the others.
+    late_but_right = synthetic_14_3([0.0, 0.0, 0.2, 0.2, None, None, None, None], 0.35)
+    ok, out = run(nb14.ex14_3, capsys, 0.2, late_but_right)
+    assert ok is True and "solved!" in out, out
+    # A task that started 0.2 s after the cancelling began was still queued then.
+    partial = synthetic_14_3([0.0, 0.0, 0.2, 0.2, 0.4, None, None, None], 0.2)
+    ok, out = run(nb14.ex14_3, capsys, 0.2, partial)
+    assert ok is False and not_yet(out, "ran anyway"), out
+
+
+# --- every check: the stub, garbage, nasty answers, quiet ---------------------------------
 
 test_the_stub_says_replace_the_dots, test_garbage_never_raises = every_check_tests(
     CHECKS, GARBAGE)
 
 
+@pytest.mark.parametrize("junk", NASTY, ids=NASTY_IDS)
+def test_nasty_answers_never_raise_beside_right_ones(capsys, junk):
+    # In each place beside right answers, to reach the code behind the first test.
+    nasty_answers_never_raise(capsys, nb14.ex14_2, junk, RIGHT_14_2)
+    first, trace = RIGHT_14_3
+    nasty_answers_never_raise(capsys, nb14.ex14_3, junk, [first, trace])
+
+
 def test_the_stubs_as_the_notebook_leaves_them(capsys):
-    # 9.1's and 9.3's stubs record an empty trace; 9.4's is a dict of ...
+    # 14.1's and 14.3's stubs record an empty trace.
     assert run(nb14.ex14_1, capsys, ..., empty_trace())[0] is False
     assert run(nb14.ex14_3, capsys, ..., empty_trace())[0] is False
-    ok, out = run(nb14.ex14_4, capsys, {"a": ..., "b": ..., "c": ...})
-    assert ok is False and "not solved yet" in out
 
 
 def test_quiet_prints_nothing(capsys):
-    assert nb14.ex14_2(4, 0, 0, quiet=True) is True
-    assert nb14.ex14_2(0, 0, 0, quiet=True) is False
-    assert nb14.ex14_4(RIGHT_14_4, quiet=True) is True
+    assert nb14.ex14_2(4, 0, quiet=True) is True
+    assert nb14.ex14_2(0, 0, quiet=True) is False
     assert capsys.readouterr().out == ""
 
 
-# --- the workloads the notebook relies on --------------------------------------------------
-
-def test_crunch_marks_every_slice():
-    marks = crunch(3 * MARK_EVERY + 1)
-    assert len(marks) == 5 and marks == sorted(marks)
-    assert crunch(0)[1:] == []
-
-
-@pytest.mark.parametrize("bad", [-1, 1.5, "10", True, None])
-def test_crunch_and_loops_for_reject_bad_input(bad):
-    with pytest.raises(ValueError, match="n must be a whole number"):
-        crunch(bad)
-    if bad != 1.5:
-        with pytest.raises(ValueError, match="seconds must be a positive number"):
-            loops_for(bad if bad != -1 else 0)
-
-
-def test_computing_at_once_counts_overlaps_and_skips_pauses():
-    a = [0.0, 1.0, 2.0, 3.0]
-    assert computing_at_once([a, [0.5, 1.5, 2.5]]) == 2
-    assert computing_at_once([a, [3.0, 4.0, 5.0]]) == 1           # one after the other
-    assert computing_at_once([[0.0, 1.0, 2.0, 9.0, 10.0], [3.0, 4.0, 5.0]]) == 1  # 2-9: pause
-    assert computing_at_once([a, a, a]) == 3
-    assert computing_at_once([]) == 0
-
-
-@pytest.mark.parametrize("bad", [[1.0, 2.0], [[1.0, "x"]], [None]])
-def test_computing_at_once_rejects_what_crunch_does_not_return(bad):
-    with pytest.raises(ValueError, match="expected the list of time marks crunch"):
-        computing_at_once(bad)
-
-
-@pytest.mark.skipif(not getattr(sys, "_is_gil_enabled", lambda: True)(),
-                    reason="a free-threaded build runs threads' Python code at once")
-@pytest.mark.parametrize("make", [ThreadPool, ThreadPoolExecutor])
-def test_threads_never_compute_at_once(make):
-    # The notebook's claim for both thread pools: under the GIL the answer is 1, never
-    # more, however busy the machine. (That processes give 2 depends on a free core:
-    # benchmarks/bench_compare.py measures it.)
-    n = loops_for(0.03)
-    with make(3) as pool:
-        marks = list(pool.map(crunch, [n] * 3))
-    assert computing_at_once(marks) == 1
-
-
-def test_remember_shares_a_list_with_threads_only():
-    seen: list = []
-    with ThreadPool(2) as pool:
-        assert sorted(pool.starmap(remember, [(seen, x) for x in range(3)])) == [1, 2, 3]
-    assert sorted(seen) == [0, 1, 2]
-    with pytest.raises(TypeError, match="seen must be a list"):
-        remember((), 1)
-
+# --- the pages the notebook relies on ------------------------------------------------------
 
 @pytest.mark.parametrize("bad", ["a.html", ("a.html",), (1, 0.1), ("a.html", -1),
                                  ("a.html", True), None])
 def test_fetch_rejects_what_is_not_a_page(bad):
     with pytest.raises(ValueError, match="page must be a"):
         fetch(bad)
-
-
-def test_a_spawned_worker_sees_state_as_imported(monkeypatch):
-    # The notebook's claim: threads share this process's modules, a spawned worker
-    # imports its own. (fork copies the caller: the notebook shows it in a subprocess.)
-    import poolscope.tutorial.compare_workloads as cw
-    monkeypatch.setattr(cw, "STATE", "changed by the caller")
-    with ThreadPool(1) as pool:
-        assert pool.apply(state) == "changed by the caller"
-    with SPAWN.Pool(1) as pool:
-        assert pool.apply(state) == "as imported"

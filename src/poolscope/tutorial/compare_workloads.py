@@ -18,6 +18,9 @@ pool waits for a result that never comes. These live in a module instead.
     (1, 2, ['a', 'b'])
     >>> fetch(("a.html", 0.01)), state()
     ('a.html', 'as imported')
+    >>> set_state("verbose"); state()
+    'verbose'
+    >>> set_state("as imported")
 """
 
 from __future__ import annotations
@@ -25,10 +28,13 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 __all__ = ["MARK_EVERY", "PAGES", "STATE", "computing_at_once", "crunch", "fetch", "loops_for",
-           "remember", "square", "state"]
+           "remember", "set_state", "side_by_side", "square", "state"]
 
 # Steps of crunch() between two time marks: well under a millisecond of work, so a
 # stretch without a pause is short, while a thread that waited for the GIL (another
@@ -148,7 +154,7 @@ def remember(seen: list, item: Any) -> int:
     return len(seen)
 
 
-# Exercise 9.1's pages, as (name, seconds to download), in the order they are submitted.
+# Exercise 14.1's pages, as (name, seconds to download), in the order they are submitted.
 # They finish in another order (b, c, a), which is neither this one nor the alphabetical
 # one, so only a program that collects results as they finish gets it. The durations
 # lie 0.2 s apart and the shortest takes 0.2 s: a busy machine delays a thread by far
@@ -181,3 +187,59 @@ STATE = "as imported"
 def state(_: Any = None) -> str:
     """This module's ``STATE`` as the process that runs it sees it."""
     return STATE
+
+
+def set_state(*value: Any) -> None:
+    """Set this module's ``STATE`` in the process that runs it: a process pool's
+    ``initializer`` (``initializer=set_state, initargs=("verbose",)``), run once in each
+    worker process as it starts.
+
+    It takes any number of arguments and never raises, because an initializer that
+    raises kills its worker, the pool starts another that fails the same way, and
+    ``map`` waits forever. A call with other than one argument (``initargs="verbose"``
+    passes seven letters) leaves a note in ``STATE`` instead, which the tasks then read.
+
+    >>> set_state("v", "e"); state()
+    "set_state() got 2 arguments: initargs must be a tuple of one value, like ('verbose',)"
+    >>> set_state("as imported")
+    """
+    global STATE
+    if len(value) == 1:
+        STATE = value[0]
+    else:
+        STATE = (f"set_state() got {len(value)} arguments: initargs must be a tuple of one "
+                 "value, like ('verbose',)")
+
+
+def side_by_side(traces: dict[str, Any], axes: Any = None) -> list[Axes]:
+    """Each trace's timeline in a panel of its own, all on one time scale, each from its
+    first task (so a process pool's start-up, before its first task, is left out).
+
+    ``traces`` maps a panel's title to a trace; ``axes``, one Axes per trace, defaults to
+    a new row of panels. Returns the Axes. matplotlib is imported only when called.
+
+        side_by_side({"ThreadPool": t1, "Pool (spawn)": t2})
+        plt.show()   # (nbval runs cells without history, so a ";" would not hide the list)
+    """
+    if not traces or not all(getattr(t, "tasks", None) for t in traces.values()):
+        raise ValueError("traces must map each panel's title to a trace with tasks")
+    import matplotlib.pyplot as plt
+
+    if axes is None:
+        _, axes = plt.subplots(1, len(traces), figsize=(5 * len(traces), 2.6),
+                               layout="constrained", squeeze=False)
+        axes = axes[0]
+    axes = list(axes)
+    if len(axes) != len(traces):
+        raise ValueError(f"{len(traces)} traces need {len(traces)} axes, not {len(axes)}")
+    firsts = [min(t.submitted for t in trace.tasks) for trace in traces.values()]
+    longest = max(max((t.finished or t.submitted) for t in trace.tasks) - first
+                  for trace, first in zip(traces.values(), firsts))
+    for ax, (name, trace), first in zip(axes, traces.items(), firsts):
+        trace.plot(ax=ax, legend=False)
+        start, end = first - 0.02, first + longest + 0.05
+        ax.set_xlim(start, end)
+        ax.set_title(name)
+        for mark in ax.texts:  # labels of marks left of the panel (the pool's creation)
+            mark.set_visible(start <= mark.get_position()[0] <= end)
+    return axes

@@ -1,18 +1,23 @@
-"""Checks for the exercises of ``14-ThreadPool-Executor-and-Pool.ipynb``.
+"""Checks for the exercises of ``14-ThreadPool-and-ThreadPoolExecutor.ipynb``.
 
-    >>> ok = ex14_2(4, 0, 0)
+    >>> ok = ex14_2(4, 0)
     Exercise 14.2 - Leaving the with block: solved!
-      the executor waited for its 4 tasks; both pools terminated: no result arrived.
-    >>> ex14_4({"a": "Pool", "b": "ThreadPool", "c": "ThreadPool"})
-    Exercise 14.4 - Pick the pool: not solved yet.
-      job b: not the best fit
-      hint: asyncio's loop.run_in_executor() and asyncio.wrap_future() take an executor and its futures
+      the executor waited for its 4 tasks; the ThreadPool terminated: no result arrived.
+    >>> ex14_2(2, 0)
+    Exercise 14.2 - Leaving the with block: not solved yet.
+      executor_done is not right yet
+      expected: 4
+      got:      2
+      hint: leaving an executor's with block calls shutdown(wait=True): it waits until every submitted task has run, the queued ones too
     False
 
 Exercises 14.1 and 14.3 look at what the learner's cell did, through the trace that
 ``%%timeline --out NAME`` recorded. 14.1 judges the order in which the recorded tasks
 finished and in which the cell asked their futures for results, never a fixed list, so a
-busy machine cannot turn a right answer into a wrong one (see ``PAGES``).
+busy machine cannot turn a right answer into a wrong one (see ``PAGES``). 14.3 judges
+which tasks the cell cancelled, and whether a task still queued when the cell began to
+cancel ran anyway: with tasks of 0.2 s, that takes a delay of 0.2 s, far more than load
+adds.
 """
 
 from __future__ import annotations
@@ -20,9 +25,11 @@ from __future__ import annotations
 from concurrent.futures import Future
 from typing import Any
 
+from ...trace import (CANCELLED, CANCELLED_BY_MAP, CANCELLED_BY_SHUTDOWN, NEVER_STARTED, QUEUED,
+                      TraceData)
 from ..compare_workloads import PAGES
 from . import NotYet, exercise, expect, expect_true
-from ._traces import as_list, trace_data, whole
+from ._traces import as_list, number, trace_data, whole
 
 # -- 14.1 -------------------------------------------------------------------------------
 
@@ -48,14 +55,20 @@ def _first_results(events: list, page_of: dict[int, str]) -> list[tuple[float, s
     return sorted((when, page_of[call]) for call, when in first.items())
 
 
-@exercise("14.1", "From imap_unordered to as_completed")
-def ex14_1(order: Any, trace: Any) -> str:
-    data = trace_data(trace)
+def _executors(data: TraceData, hint: str) -> set[int]:
+    """The executors the cell ran, or NotYet naming the pools it ran instead."""
     executors = {p.index for p in data.pools if p.kind == "ThreadPoolExecutor"}
     others = sorted({p.kind for p in data.pools if p.index not in executors})
     expect_true(executors, "your cell ran no ThreadPoolExecutor"
-                + (f" (it ran a {' and a '.join(others)})" if others else ""),
-                hint="with ThreadPoolExecutor(3) as executor: ..., inside the answer cell")
+                + (f" (it ran a {' and a '.join(others)})" if others else ""), hint=hint)
+    return executors
+
+
+@exercise("14.1", "From imap_unordered to as_completed")
+def ex14_1(order: Any, trace: Any) -> str:
+    data = trace_data(trace)
+    executors = _executors(data, "with ThreadPoolExecutor(3) as executor: ..., inside the "
+                                 "answer cell")
     tasks = [t for t in data.tasks if t.pool in executors]
     calls = sorted({t.call for t in tasks})
     expect_true(calls == ["submit"], "your cell sent its tasks with "
@@ -114,94 +127,79 @@ def ex14_1(order: Any, trace: Any) -> str:
 # -- 14.2 -------------------------------------------------------------------------------
 
 @exercise("14.2", "Leaving the with block")
-def ex14_2(executor_done: Any, threadpool_ready: Any, pool_ready: Any) -> str:
+def ex14_2(executor_done: Any, threadpool_ready: Any) -> str:
     executor_done = whole(executor_done, "executor_done", "4")
     threadpool_ready = whole(threadpool_ready, "threadpool_ready", "0")
-    pool_ready = whole(pool_ready, "pool_ready", "0")
     expect(executor_done, 4, message="executor_done is not right yet",
            hint="leaving an executor's with block calls shutdown(wait=True): it waits "
-                "until every submitted task has run")
-    expect(threadpool_ready, 0, message="threadpool_ready is not right yet",
-           hint="leaving a ThreadPool's with block calls terminate(): the running tasks "
-                "run on but their results are discarded, and the queued ones never start")
-    return expect(pool_ready, 0, message="pool_ready is not right yet",
-                  hint="leaving a process Pool's with block calls terminate() too, which "
-                       "kills the worker processes in the middle of their tasks",
-                  explain="the executor waited for its 4 tasks; both pools terminated: "
-                          "no result arrived.")
+                "until every submitted task has run, the queued ones too")
+    return expect(threadpool_ready, 0, message="threadpool_ready is not right yet",
+                  hint="leaving a ThreadPool's with block calls terminate(): the running "
+                       "tasks run on but their results are discarded, and the queued "
+                       "ones never start",
+                  explain="the executor waited for its 4 tasks; the ThreadPool "
+                          "terminated: no result arrived.")
 
 
 # -- 14.3 -------------------------------------------------------------------------------
 
-EXPECTED_14_3 = [0, 1, 4, 9, 16]
+TASKS_14_3 = 8  # tasks of SECONDS_14_3 on two workers
+SECONDS_14_3 = 0.2
+# A task that starts this long after the cell began to cancel was still queued then: a
+# worker takes the next task at once, so only a queued task starts later (0.2 s later).
+_LATE = 0.1
+_CANCEL = ("executor.shutdown(cancel_futures=True) right after the first result "
+           "cancels every task still queued")
+_CANCELLED_NOTES = frozenset({CANCELLED, CANCELLED_BY_SHUTDOWN, CANCELLED_BY_MAP})
 
 
-@exercise("14.3", "A lambda for a process pool")
-def ex14_3(squares: Any, trace: Any) -> str:
+def _own_shutdowns(data: TraceData, executors: set[int]) -> list:
+    """The cell's own shutdown() calls: not the one inside leaving a with block."""
+    exits = [e for e in data.events if e.kind == "exit" and e.pool in executors]
+    return [e for e in data.events if e.kind == "shutdown" and e.pool in executors
+            and not any(x.start <= e.start and (x.end is None or e.start <= x.end)
+                        for x in exits)]
+
+
+@exercise("14.3", "Stop the queued downloads")
+def ex14_3(first: Any, trace: Any) -> str:
     data = trace_data(trace)
-    pools = {p.index for p in data.pools if p.kind == "Pool"}
-    if not pools:
-        if any(p.kind == "ThreadPool" for p in data.pools):
-            raise NotYet("your cell ran a ThreadPool", show=False,
-                         hint="a ThreadPool takes the lambda, but the task is to keep the "
-                              "process pool: with spawn.Pool(2) as pool")
-        raise NotYet("your cell ran no process pool", show=False,
-                     hint="keep the line with spawn.Pool(2) as pool: only the function "
-                          "passed to map needs to change")
-    tasks = [t for t in data.tasks if t.pool in pools]
-    expect_true(tasks, "the process pool ran no tasks: squares was computed in this kernel",
-                hint="pool.map(...) sends the work to the pool's processes; the built-in "
-                     "map(...) or a list comprehension runs it here")
-    failed = [t for t in tasks if t.outcome != "finished"]
-    expect_true(not failed, f"{len(failed)} of the pool's tasks did not finish"
-                + (f" ({failed[0].error})" if failed and failed[0].error else ""),
-                hint="send a function the worker process can import by name: square, "
-                     "from poolscope.tutorial.compare_workloads (imported in the setup cell)")
-    return expect(squares, EXPECTED_14_3, message="squares is not right yet",
-                  hint="squares = pool.map(square, range(5)), with square from "
-                       "poolscope.tutorial.compare_workloads (imported in the setup cell)",
-                  explain="a function from a module is sent by its name, and the worker "
-                          "imports it.")
-
-
-# -- 14.4 -------------------------------------------------------------------------------
-
-EXPECTED_14_4 = {"a": "Pool", "b": "ThreadPoolExecutor", "c": "ThreadPool"}
-_NAMES = {"pool": "Pool", "multiprocessing.pool": "Pool", "processpool": "Pool",
-          "threadpool": "ThreadPool", "threadpoolexecutor": "ThreadPoolExecutor"}
-_HINTS_14_4 = {
-    "a": "pure-Python computing: under the GIL, threads take turns; which pool computes "
-         "on several cores at once?",
-    "b": "asyncio's loop.run_in_executor() and asyncio.wrap_future() take an executor "
-         "and its futures",
-    "c": "the tasks must change the program's own dictionary, so they need threads; and "
-         "which thread pool has imap_unordered with a chunksize, like Pool?",
-}
-
-
-def _pool_name(value: Any) -> str | None:
-    if not isinstance(value, str):
-        return None
-    key = value.strip().strip("`'\"()").replace(" ", "").replace("_", "").lower()
-    return _NAMES.get(key)
-
-
-@exercise("14.4", "Pick the pool")
-def ex14_4(choice: Any) -> str:
-    if not isinstance(choice, dict) or set(choice) != set(EXPECTED_14_4):
-        raise NotYet("choice should be a dict with the keys \"a\", \"b\" and \"c\"",
-                     expected='{"a": ..., "b": ..., "c": ...}', got=choice,
-                     hint="keep the dict of the answer cell and fill in its three values")
-    if any(v is Ellipsis for v in choice.values()):
-        raise NotYet("replace each ... with a pool's name", show=False,
-                     hint='"ThreadPool", "ThreadPoolExecutor" or "Pool"')
-    for job, right in EXPECTED_14_4.items():
-        name = _pool_name(choice[job])
-        if name is None:
-            raise NotYet(f"job {job}: {choice[job]!r} is not one of the three pools",
-                         show=False, hint='"ThreadPool", "ThreadPoolExecutor" or "Pool", '
-                                          "as a string")
-        if name != right:  # the feedback names the job, not the answer
-            raise NotYet(f"job {job}: not the best fit", show=False, hint=_HINTS_14_4[job])
-    return ("a: processes compute in parallel; b: asyncio awaits an executor's futures; "
-            "c: ThreadPool shares memory and keeps Pool's API.")
+    executors = _executors(data, "keep the executor: with ThreadPoolExecutor(2) as "
+                                 "executor: ...")
+    tasks = [t for t in data.tasks if t.pool in executors]
+    expect_true(len(tasks) == TASKS_14_3,
+                f"your cell submitted {len(tasks)} tasks; the job has {TASKS_14_3}",
+                hint="keep futures = [executor.submit(sleep_task, 0.2) for _ in range(8)]")
+    if isinstance(first, Future):
+        raise NotYet("first holds a future, not its result", show=False,
+                     hint="first = next(as_completed(futures)).result()")
+    got = number(first, "first", "0.2")
+    expect_true(abs(got - SECONDS_14_3) < 1e-9, f"first is {got}, not the result of the "
+                "first task to finish", hint="first = next(as_completed(futures)).result()")
+    cancelled = [t for t in tasks if t.outcome == NEVER_STARTED and t.note in _CANCELLED_NOTES]
+    queued = [t for t in tasks if t.outcome == NEVER_STARTED and t.note == QUEUED]
+    ran = [t for t in tasks if t.started is not None]
+    if queued:  # shutdown(wait=False) without a with block: they run after the cell
+        raise NotYet(f"{len(queued)} tasks were still queued when your cell ended: "
+                     "shutdown(wait=False) returns at once but cancels nothing, so they "
+                     "run afterwards", show=False, hint=_CANCEL)
+    if not cancelled:
+        if _own_shutdowns(data, executors):
+            raise NotYet(f"all {len(ran)} tasks ran: shutdown() without "
+                         "cancel_futures=True cancels nothing, and leaving the with block "
+                         "then waits for every queued task", show=False, hint=_CANCEL)
+        raise NotYet(f"all {len(ran)} tasks ran: leaving the with block waits for every "
+                     "task, the queued ones too", show=False, hint=_CANCEL)
+    stops = [e.start for e in data.events if e.pool in executors and e.kind == "cancel"]
+    stops += [e.start for e in _own_shutdowns(data, executors)]
+    begun = min(stops, default=min(t.submitted for t in tasks))
+    late = [t for t in ran if t.started > begun + _LATE]
+    if late:
+        raise NotYet(f"your cell cancelled {len(cancelled)} task"
+                     f"{'' if len(cancelled) == 1 else 's'}, but {len(late)} more that were "
+                     "still queued when it began cancelling ran anyway", show=False,
+                     hint="cancel every future that has not started: "
+                          "executor.shutdown(cancel_futures=True) does it in one call")
+    # (how many had started depends on the machine's load: the praise names no count)
+    return ("the queued tasks never started; those already running ran to the end, as a "
+            "running thread cannot be stopped.")
