@@ -1,6 +1,11 @@
 """Turn raw pool logs into a :class:`TraceData` (tasks, events, workers, pools).
 
-Runs only when someone looks at a trace, never on the pool's hot path.
+Runs only when someone looks at a trace, never on the pool's hot path. Tasks and
+events are built as columns (numpy arrays, see ``_columns.py``), never as one Python
+object each: 2,000,000 recorded tasks freeze in 1-3 s on a 2-core machine
+(``benchmarks/bench_freeze.py``), not 20 s as records did. Worker streams are
+read by ``_streams.py``; what stays a Python loop runs once per call, pool, thread,
+failure or cancellation, not per task.
 
     >>> from poolscope._log import PoolLog
     >>> build([], start=0, now=10**9, clock=lambda: 0).duration
@@ -10,11 +15,13 @@ Runs only when someone looks at a trace, never on the pool's hot path.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
 
-from . import _log
-from ._log import GROUP_END, INPUT_ERROR, ITEM_SHIFT, PoolLog
+from . import _log, _streams
+from ._columns import Column, compact, float_column
+from ._log import INPUT_ERROR, ITEM_SHIFT, PoolLog
 from .trace import (
     ABANDONED,
     BROKEN,
@@ -28,22 +35,30 @@ from .trace import (
     KILLED_WITH_CHUNK,
     NEVER_STARTED,
     NOT_SENT,
+    OUTCOMES,
     QUEUED,
     RESULT_NOT_SENT,
     RUNNING,
     TERMINATED,
-    Event,
+    EventTable,
     PoolInfo,
-    Task,
+    TaskTable,
     TraceData,
     Worker,
 )
 
 _MAP_FAMILY = frozenset({_log.MAP, _log.MAP_ASYNC, _log.STARMAP, _log.STARMAP_ASYNC})
-_IMAP_FAMILY = frozenset({_log.IMAP, _log.IMAP_UNORDERED})
 _SINGLE = frozenset({_log.APPLY, _log.APPLY_ASYNC, _log.SUBMIT})  # one item per call
 WORKER_DIED = "its worker thread died (BaseException)"
 PROCESS_DIED = "its worker process died (BaseException)"
+# Values of the string columns the builder writes codes for.
+_OUTCOME = {o: n for n, o in enumerate(OUTCOMES)}
+NOTES = (QUEUED, TERMINATED, CHUNK_FAILED, CANCELLED, CANCELLED_BY_SHUTDOWN, CANCELLED_BY_MAP,
+         BROKEN, KILLED_WITH_CHUNK, NOT_SENT, RESULT_NOT_SENT, WORKER_DIED, PROCESS_DIED)
+_NOTE = {o: n for n, o in enumerate(NOTES)}
+EVENT_KINDS = _log.KINDS + ("created", "initializer")
+_CREATED, _INITIALIZER = len(_log.KINDS), len(_log.KINDS) + 1
+_STATUS = {s: n for n, s in enumerate(_log.STATUSES[1:])}  # "ok" -> 0, ...
 
 
 @dataclass
@@ -57,11 +72,14 @@ class _Call:
     chunksize: int
     call_id: int = 0
 
+    @property
+    def chunked(self) -> bool:
+        return self.code in _MAP_FAMILY or self.chunksize > 1
+
     def items(self, i: int, n: int | None = None) -> range:
         """The items of the call's task ``i`` (a chunk of ``n`` items, or of up to
         chunksize items while the call's length is unknown)."""
-        chunked = self.code in _MAP_FAMILY or self.chunksize > 1
-        if not chunked:
+        if not self.chunked:
             return range(i, i + 1)
         first = i * self.chunksize
         last = first + (n if n is not None else self.chunksize)
@@ -81,274 +99,444 @@ class _Pool:
     unsent: dict[tuple[int, int], str] = field(default_factory=dict)
 
 
+class _Strings:
+    """Codes for the values of one string column, in order of first use."""
+
+    def __init__(self, values: tuple | list = ()):
+        self.values = list(values)
+        self._code = {v: n for n, v in enumerate(self.values)}
+
+    def __call__(self, value: str | None) -> int:
+        if value is None:
+            return -1
+        code = self._code.get(value)
+        if code is None:
+            code = self._code[value] = len(self.values)
+            self.values.append(value)
+        return code
+
+
 def build(pools: list[PoolLog], start: int, now: int, clock: Callable[[], int]) -> TraceData:
     """Build the trace's records from the logs of ``pools``, timed from ``start``."""
-    def sec(t: int) -> float:
-        return (t - start) / 1e9
+    return _Builder(start, now).run(pools)
 
-    live = [p for p in pools if p.created is not None and p.size is not None]
-    calls: dict[tuple[int, int], _Call] = {}  # (pool, job) -> call
-    events: list[Event] = []
-    infos: list[PoolInfo] = []
-    state: list[_Pool] = []
-    # Executors: who cancelled what. (pool, job, item) -> (thread, time), and the
-    # shutdown() calls of each (pool, thread), to tell shutdown's cancels from others.
-    cancels: dict[tuple[int, int, int], tuple[str, int]] = {}
-    shutdowns: dict[tuple[int, str], list[tuple[int, int]]] = defaultdict(list)
-    for index, plog in enumerate(live):
-        assert plog.created is not None and plog.size is not None
-        info = _Pool(plog.kind)
-        state.append(info)
-        infos.append(PoolInfo(index, plog.kind, plog.size, sec(plog.created[0]), plog.creator))
-        events.append(Event("created", index, plog.creator, sec(plog.created[0]),
-                            sec(plog.created[1]), "ok"))
+
+class _Builder:
+    """One build: the calls and per-pool state found so far, and the column parts."""
+
+    def __init__(self, start: int, now: int):
+        import numpy as np
+
+        self.np = np
+        self.start, self.now = start, now
+        self.calls: dict[tuple[int, int], _Call] = {}  # (pool, job) -> call
+        self.state: list[_Pool] = []
+        self.names = _Strings()  # thread names: callers, workers, event threads
+        self.errors = _Strings()
+        # Executors: who cancelled what. (pool, job, item) -> (thread, time), and the
+        # shutdown() calls of each (pool, thread), to tell shutdown's cancels from others.
+        self.cancels: dict[tuple[int, int, int], tuple[str, int]] = {}
+        self.shutdowns: dict[tuple[int, str], list[tuple[int, int]]] = defaultdict(list)
+        self.events: list[dict[str, Any]] = []  # parts of the event columns, in order
+        self.tasks: list[dict[str, Any]] = []  # parts of the task columns, in order
+
+    def sec(self, t: Any) -> Any:
+        return (t - self.start) / 1e9
+
+    def run(self, pools: list[PoolLog]) -> TraceData:
+        live = [p for p in pools if p.created is not None and p.size is not None]
+        infos: list[PoolInfo] = []
+        for index, plog in enumerate(live):
+            assert plog.created is not None and plog.size is not None
+            self.state.append(_Pool(plog.kind))
+            infos.append(PoolInfo(index, plog.kind, plog.size, self.sec(plog.created[0]),
+                                  plog.creator))
+            self._event(_CREATED, index, plog.creator, plog.created[0], plog.created[1],
+                        _STATUS["ok"])
+            self._threads(index, plog)
+        # Job ids come from one counter and grow in submission order, across pools too.
+        for call_id, key in enumerate(sorted(self.calls, key=lambda k: (k[1], k[0]))):
+            self.calls[key].call_id = call_id
+        self._index_calls()
+        workers: list[Worker] = []
+        for index, plog in enumerate(live):
+            workers += self._workers(index, plog)
+        self._never_started()
+        workers.sort(key=lambda w: (w.pool, w.lane))
+        return TraceData(self._task_table(), self._event_table(), workers, infos,
+                         self.sec(self.now))
+
+    # -- threads: calls and events -------------------------------------------------------
+    def _threads(self, index: int, plog: PoolLog) -> None:
+        np = self.np
+        info = self.state[index]
         entries = {job: list(e) for job, e in list(plog.calls.items())}
         for log in list(plog.threads.values()):
-            for word, job, t0, t1 in _records(log.records[:]):
-                code, status = word & 0xFF, (word >> 8) & 0xFF
-                if code in _log.SUBMISSIONS:
-                    length, chunksize = entries.get(job, (1, 1))
-                    calls[(index, job)] = _Call(code, job, t0, log.name, index, length,
-                                                chunksize)
-                    if code not in _log.BLOCKING:
-                        t1, status = t0, _log.OK
-                elif code == _log.TERMINATE and info.terminated is None:
-                    info.terminated = (t0, t1)
-                elif code == _log.SHUTDOWN:
-                    shutdowns[(index, log.name)].append((t0, t1))
-                elif code == _log.CANCEL:
-                    cancels.setdefault((index, job, word >> ITEM_SHIFT), (log.name, t0))
-                events.append(Event(_log.KINDS[code], index, log.name, sec(t0),
-                                    None if t1 < 0 else sec(t1),
-                                    None if t1 < 0 else _log.STATUSES[status],
-                                    None if job < 0 else job))
-    # Job ids come from one counter and grow in submission order, across pools too.
-    for call_id, key in enumerate(sorted(calls, key=lambda k: (k[1], k[0]))):
-        calls[key].call_id = call_id
-    events = [_renumber(e, calls) for e in events]
+            flat = np.frombuffer(log.records[:], dtype=np.int64)
+            rec = flat[:len(flat) // 4 * 4].reshape(-1, 4)
+            word, job, t0, t1 = (rec[:, k].copy() for k in range(4))
+            code, status = word & 0xFF, (word >> 8) & 0xFF
+            for r in np.flatnonzero(np.isin(code, list(_log.SUBMISSIONS))).tolist():
+                c, j = int(code[r]), int(job[r])
+                length, chunksize = entries.get(j, (1, 1))
+                self.calls[(index, j)] = _Call(c, j, int(t0[r]), log.name, index, length,
+                                               chunksize)
+                if c not in _log.BLOCKING:
+                    t1[r], status[r] = t0[r], _log.OK
+            stops = np.flatnonzero(code == _log.TERMINATE)
+            if len(stops) and info.terminated is None:
+                info.terminated = (int(t0[stops[0]]), int(t1[stops[0]]))
+            for r in np.flatnonzero(code == _log.SHUTDOWN).tolist():
+                self.shutdowns[(index, log.name)].append((int(t0[r]), int(t1[r])))
+            for r in np.flatnonzero(code == _log.CANCEL).tolist():
+                self.cancels.setdefault((index, int(job[r]), int(word[r]) >> ITEM_SHIFT),
+                                        (log.name, int(t0[r])))
+            ended = t1 >= 0
+            n = len(code)
+            self.events.append(dict(  # compact at once: 2,000,000 next() calls are common
+                kind=compact(code), pool=np.full(n, index, dtype=np.int32),
+                thread=np.full(n, self.names(log.name), dtype=np.int32),
+                start=self.sec(t0), end=np.where(ended, self.sec(t1), np.nan),
+                status=compact(np.where(ended & (status > 0), status - 1, -1), null=True),
+                job=compact(job, null=True)))
 
-    tasks: list[Task] = []
-    workers: list[Worker] = []
-    seen: set[tuple[int, int, int]] = set()
-    for index, plog in enumerate(live):
-        info = state[index]
-        process = info.kind == "Pool"
+    def _event(self, kind: int, pool: int, thread: str, t0: int, t1: int | None,
+               status: int | None, job: int = -1) -> None:
+        np = self.np
+        self.events.append(dict(
+            kind=np.array([kind]), pool=np.array([pool]), thread=np.array([self.names(thread)]),
+            start=np.array([self.sec(t0)]),
+            end=np.array([np.nan if t1 is None else self.sec(t1)]),
+            status=np.array([-1 if status is None else status]), job=np.array([job])))
+
+    def _index_calls(self) -> None:
+        """Arrays of the calls, in the order they were found, and per pool a sorted
+        job -> call row lookup."""
+        np = self.np
+        calls = list(self.calls.values())
+        self.call_list = calls
+        self.c_code = np.array([c.code for c in calls], dtype=np.int64)
+        self.c_id = np.array([c.call_id for c in calls], dtype=np.int64)
+        self.c_t0 = np.array([c.t0 for c in calls], dtype=np.int64)
+        self.c_thread = np.array([self.names(c.thread) for c in calls], dtype=np.int64)
+        self.c_chunksize = np.array([c.chunksize for c in calls], dtype=np.int64)
+        self.c_chunked = np.array([c.chunked for c in calls], dtype=bool)
+        self.c_pool = np.array([c.pool for c in calls], dtype=np.int64)
+        self.lookup: dict[int, tuple[Any, Any]] = {}
+        by_pool: dict[int, list[int]] = defaultdict(list)
+        for row, c in enumerate(calls):
+            by_pool[c.pool].append(row)
+        for pool, rows in by_pool.items():
+            jobs = np.array([calls[r].job for r in rows], dtype=np.int64)
+            order = np.argsort(jobs, kind="stable")
+            self.lookup[pool] = (jobs[order], np.array(rows, dtype=np.int64)[order])
+        # Job ids are small (one counter per process): a table beats a search.
+        top = max((c.job for c in calls), default=-1)
+        self.table: dict[int, Any] = {}
+        if 0 <= top < 50_000_000 and min((c.job for c in calls), default=0) >= 0:
+            for pool, (jobs, rows) in self.lookup.items():
+                table = np.full(top + 2, -1, dtype=np.int64)  # the last slot: any other job
+                table[jobs] = rows
+                self.table[pool] = table
+
+    def _submitted_many(self, pool: int, jobs: Any) -> Any:
+        rows = self.call_rows(pool, jobs)
+        return np_where(self.np, rows >= 0, self.c_t0, rows, -(2**62))
+
+    def call_rows(self, pool: int, jobs: Any) -> Any:
+        """The call row of each job of ``pool`` (-1: a job this recording never saw)."""
+        np = self.np
+        if pool not in self.lookup or not len(jobs):
+            return np.full(len(jobs), -1, dtype=np.int64)
+        table = self.table.get(pool)
+        if table is not None:
+            last = len(table) - 1
+            return table[np.where((jobs >= 0) & (jobs < last), jobs, last)]
+        sorted_jobs, rows = self.lookup[pool]
+        at = np.minimum(np.searchsorted(sorted_jobs, jobs), len(sorted_jobs) - 1)
+        return np.where(sorted_jobs[at] == jobs, rows[at], -1)
+
+    # -- workers: tasks --------------------------------------------------------------------
+    def _workers(self, index: int, plog: PoolLog) -> list[Worker]:
+        np = self.np
+        info = self.state[index]
+        sec = self.sec
+        out = []
         unreturned = {(job, i): text for job, i, text in list(plog.unreturned)}
         for wlog in list(plog.workers):
             records = wlog.records[:]  # before failures: see _log's thread-safety note
             failures = {(f[0], f[1]): f for f in list(wlog.failures)}
-            workers.append(_worker(index, wlog, sec))
+            out.append(Worker(index, wlog.lane, wlog.name, sec(wlog.started),
+                              *(None if t is None else sec(t) for t in (
+                                  wlog.init_started, wlog.init_finished)),
+                              wlog.init_error, None if wlog.exited is None else sec(wlog.exited)))
             if wlog.init_started is not None:
                 end = wlog.init_finished
-                events.append(Event("initializer", index, wlog.name, sec(wlog.init_started),
-                                    None if end is None else sec(end),
-                                    None if end is None else
-                                    ("raised" if wlog.init_error else "ok")))
+                self._event(_INITIALIZER, index, wlog.name, wlog.init_started, end,
+                            None if end is None else _STATUS["raised" if wlog.init_error
+                                                             else "ok"])
                 info.broken |= wlog.init_error is not None and info.kind == "ThreadPoolExecutor"
+
             def submitted(job: int, index: int = index) -> int | None:
-                call = calls.get((index, job))
+                call = self.calls.get((index, job))
                 return None if call is None else call.t0
 
-            for job, i, n, t0, spans, complete in _worker_records(records, failures, now,
-                                                                  submitted):
-                call = calls.get((index, job))
-                if call is None:  # submitted before this recording saw the pool
-                    continue
-                if n == INPUT_ERROR:
-                    events.append(Event("input error", index, wlog.name, sec(t0),
-                                        sec(spans[0][1]) if spans else None, "raised",
-                                        call.call_id))
-                    continue
-                chunked = call.code in _MAP_FAMILY or call.chunksize > 1
-                returned = unreturned.get((job, i))
-                for k in range(n):
-                    item = i * call.chunksize + k if chunked else i
-                    seen.add((index, job, item))
-                    task = _item(call, item, i if chunked else None, k, t0, spans,
-                                 complete, failures.get((job, i)), wlog, sec,
-                                 info.terminated, process)
-                    if returned is not None and task.started is not None and task.outcome in (
-                            FINISHED, FAILED):
-                        task = replace(task, outcome=FAILED, error=returned,
-                                        note=RESULT_NOT_SENT)
-                    tasks.append(task)
+            submitted.many = (  # type: ignore[attr-defined]  # the vectorised lookup
+                lambda jobs, index=index: self._submitted_many(index, jobs))
+
+            parsed = _streams.read(np.frombuffer(records, dtype=np.int64), failures,
+                                   self.now, submitted)
+            self._tasks_of(index, wlog, parsed, failures, unreturned)
         for job, i, text in list(plog.unsent):
-            call = calls.get((index, job))
+            call = self.calls.get((index, job))
             if call is not None:
                 for item in call.items(i):
                     info.unsent[(job, item)] = text
-    for call in calls.values():
-        expected = 1 if call.code in _SINGLE else call.length
-        info = state[call.pool]
-        for item in range(expected or 0):
-            if (call.pool, call.job, item) not in seen:
-                error = info.unsent.get((call.job, item))
-                if error is not None:
-                    tasks.append(_never(call, item, NOT_SENT, sec, FAILED, error))
-                else:
-                    tasks.append(_never(call, item, _why_never(call, item, info, cancels,
-                                                               shutdowns), sec))
-    tasks.sort(key=lambda t: (t.call_id, t.index))
-    events.sort(key=lambda e: (e.start, e.pool))
-    workers.sort(key=lambda w: (w.pool, w.lane))
-    return TraceData(tasks, events, workers, infos, sec(now))
+        return out
 
-
-def _why_never(call: _Call, item: int, info: _Pool, cancels, shutdowns) -> str:
-    """The note of a task no worker started."""
-    cancel = cancels.get((call.pool, call.job, item))
-    if cancel is not None:
-        thread, t = cancel
-        if any(t0 <= t and (t1 < 0 or t <= t1) for t0, t1 in shutdowns.get(
-                (call.pool, thread), ())):
-            return CANCELLED_BY_SHUTDOWN
-        return CANCELLED_BY_MAP if call.code == _log.EXECUTOR_MAP else CANCELLED
-    if info.terminated is not None:
-        return TERMINATED
-    if info.broken:
-        return BROKEN
-    return QUEUED
-
-
-def _records(flat) -> Iterator[tuple[int, int, int, int]]:
-    # Whole 4-field records only; a partial last one cannot occur (one fromlist call).
-    for p in range(0, len(flat) - 3, 4):
-        yield flat[p], flat[p + 1], flat[p + 2], flat[p + 3]
-
-
-def _worker_records(records, failures, now: int,
-                    submitted: Callable[[int], int | None] = lambda job: None):
-    """Yield (job, i, n, t0, spans, complete) for each task a worker started.
-
-    ``spans`` has (start, finish, measured) per item run so far: a lone stamp ends one
-    timed item; ``-count, stamp`` ends a group of fast items, whose span is shared.
-    Short records ``job, ~i`` or ``~i`` (same job as the task before) form a group
-    of fast one-item tasks closed by ``GROUP_END, stamp`` (see _log.GROUP_END). In a
-    group still open at ``now``, every task but the last has finished: the worker took
-    the next one only after it. No task of a group starts before ``submitted(job)``.
-    """
-    pos, size = 0, len(records)
-    last = 0  # the worker's last stamp: where a group begins
-    pending: list[tuple[int, int]] = []
-    job = -1  # the job of the last task read
-    while pos < size:
-        head = records[pos]
-        if head < 0 and head != GROUP_END:
-            pending.append((job, ~head))
-            pos += 1
-            continue
-        if head == GROUP_END:
-            if pos + 1 >= size:
-                break
-            stamp = records[pos + 1]
-            pos += 2
-            yield from _group(pending, last, stamp, True, submitted)
-            pending, last = [], stamp
-            continue
-        if pos + 1 < size and records[pos + 1] < 0:
-            job = head
-            pending.append((job, ~records[pos + 1]))
-            pos += 2
-            continue
-        if pos + 4 > size:
-            break
-        job, i, n, t0 = records[pos:pos + 4]
-        pos += 4
-        fail = failures.get((job, i))
-        want = 1 if n == INPUT_ERROR else (n if fail is None else fail[2] + 1)
-        spans: list[tuple[int, int, bool]] = []
-        prev = t0
-        while len(spans) < want and pos < size:
-            value = records[pos]
-            if value >= 0:
-                spans.append((prev, value, True))
-                prev, pos = value, pos + 1
-            elif pos + 1 < size:
-                count, stamp = -value, records[pos + 1]
-                spans.extend((prev + (stamp - prev) * k // count,
-                              prev + (stamp - prev) * (k + 1) // count, False)
-                             for k in range(count))
-                prev, pos = stamp, pos + 2
-            else:
-                break
-        last = prev
-        yield job, i, n, t0, spans, len(spans) == want
-    if pending:
-        yield from _group(pending, last, max(now, last), False, submitted)
-
-
-def _group(tasks: list[tuple[int, int]], start: int, end: int, closed: bool, submitted):
-    """The records of a group of fast one-item tasks sharing ``start``-``end``: in
-    order, each from the end of the one before (or its submission, if later) with an
-    even share of what is left; if the group is still open, its last task is running."""
-    count, t = len(tasks), start
-    for k, (job, i) in enumerate(tasks):
-        a = max(t, submitted(job) or t)  # a task never starts before it was submitted
-        b = t = a + max(end - a, 0) // (count - k)
-        if closed or k < count - 1:
-            yield job, i, 1, a, [(a, b, False)], True
+    def _tasks_of(self, index: int, wlog: Any, p: _streams.Parsed, failures: dict,
+                  unreturned: dict) -> None:
+        """The task columns of the items one worker started, whole-array. Item k of a
+        task: finished (failed, if it is the failing one) when it has a span; else the
+        item the worker is in now, if the task is not complete and did not fail
+        (running; in a process pool that terminate() stopped: killed); else never
+        started (skipped after a failure, or queued behind the running item; killed
+        with its chunk in a stopped process pool). Started and not finished before
+        terminate() was called: abandoned. A result that could not be sent back: failed."""
+        np = self.np
+        info = self.state[index]
+        process = info.kind == "Pool"
+        row = self.call_rows(index, p.job)
+        for r in np.flatnonzero((row >= 0) & (p.n == INPUT_ERROR)).tolist():
+            o = int(p.offset[r])
+            end = int(p.end[o]) if p.nspans[r] else None
+            self._event(_log.INPUT_ERROR_EVENT, index, wlog.name, int(p.t0[r]), end,
+                        _STATUS["raised"], int(p.job[r]))
+        keep = np.flatnonzero((row >= 0) & (p.n >= 1))
+        if not len(keep):
+            return
+        # Failures of the kept tasks: position of the failing item, text, BaseException?
+        fail_at = np.full(len(p), -1, dtype=np.int32)
+        fail_err = np.full(len(p), -1, dtype=np.int64)
+        fail_base = np.zeros(len(p), dtype=bool)
+        for r in _matching(np, p, keep, failures):
+            f = failures[(int(p.job[r]), int(p.i[r]))]
+            fail_at[r], fail_err[r], fail_base[r] = f[2], self.errors(f[3]), f[4]
+        n = p.n[keep]
+        if len(keep) == len(p) and (n == 1).all():  # one item a task: the common case
+            task, k = keep, np.zeros(len(keep), dtype=np.int64)
         else:
-            yield job, i, 1, a, [], False
+            task = np.repeat(keep, n)
+            k = np.arange(len(task)) - np.repeat(np.cumsum(n) - n, n)
+        crow = row[task]
+        nspans, complete, failed_at = p.nspans[task], p.complete[task], fail_at[task]
+        has_span = k < nspans
+        span = np.where(has_span, p.offset[task] + k, 0)
+        started = np.where(has_span, p.start[span] if len(p.start) else 0, -1)
+        finished = np.where(has_span, p.end[span] if len(p.end) else 0, -1)
+        has_start, has_finish = has_span.copy(), has_span.copy()
+        measured = np.where(has_span, p.measured[span] if len(p.measured) else True, True)
+        outcome = np.full(len(task), _OUTCOME[NEVER_STARTED], dtype=np.int64)
+        note = np.where(failed_at >= 0, _NOTE[CHUNK_FAILED], _NOTE[QUEUED])
+        error = np.full(len(task), -1, dtype=np.int64)
+        outcome[has_span] = _OUTCOME[FINISHED]
+        fails = has_span & (failed_at == k)
+        outcome[fails] = _OUTCOME[FAILED]
+        error[fails] = fail_err[task][fails]
+        note[has_span] = -1
+        note[fails & fail_base[task]] = _NOTE[PROCESS_DIED if process else WORKER_DIED]
+        # The item the worker is in now (of a task not complete and not failed).
+        term = info.terminated
+        running = ~has_span & (k == nspans) & ~complete & (failed_at < 0)
+        last = p.offset[task] + nspans - 1
+        started[running] = np.where(nspans > 0, p.end[np.maximum(last, 0)] if len(p.end)
+                                    else 0, p.t0[task])[running]
+        has_start |= running
+        outcome[running] = _OUTCOME[RUNNING]
+        note[running] = -1
+        if process and term is not None:  # a process is really stopped by terminate()
+            killed = ~complete & (failed_at < 0)
+            now_in = running & killed
+            outcome[now_in] = _OUTCOME[KILLED]
+            if term[1] >= 0:
+                finished[now_in] = np.maximum(term[1], started[now_in])
+                has_finish |= now_in
+            rest = killed & ~has_span & ~running
+            outcome[rest], note[rest] = _OUTCOME[KILLED], _NOTE[KILLED_WITH_CHUNK]
+        if term is not None:  # running when terminate() was called: abandoned
+            abandoned = has_start & (outcome != _OUTCOME[KILLED]) & (
+                ~has_finish | (finished > term[0]))
+            outcome[abandoned] = _OUTCOME[ABANDONED]
+        if unreturned:
+            for r in _matching(np, p, keep, unreturned):
+                text = unreturned[(int(p.job[r]), int(p.i[r]))]
+                hit = (task == r) & has_start & np.isin(
+                    outcome, [_OUTCOME[FINISHED], _OUTCOME[FAILED]])
+                outcome[hit], error[hit] = _OUTCOME[FAILED], self.errors(text)
+                note[hit] = _NOTE[RESULT_NOT_SENT]
+        chunked = self.c_chunked[crow]
+        i = p.i[task]
+        worker = self.names(wlog.name)
+        self.tasks.append(dict(  # compact at once: the parts wait for the other workers
+            row=compact(crow), index=compact(np.where(chunked, i * self.c_chunksize[crow] + k, i)),
+            chunk=compact(np.where(chunked, i, -1), null=True),
+            worker=compact(np.where(has_start, worker, -1), null=True),
+            lane=compact(np.where(has_start, wlog.lane, -1), null=True),
+            started=np.where(has_start, self.sec(started), np.nan),
+            finished=np.where(has_finish, self.sec(finished), np.nan),
+            outcome=compact(outcome), error=compact(error, null=True),
+            note=compact(note, null=True), measured=measured.astype(bool)))
+
+    # -- calls: items no worker started --------------------------------------------------
+    def _never_started(self) -> None:
+        np = self.np
+        calls = self.call_list
+        if not calls:
+            return
+        expected = np.array([1 if c.code in _SINGLE else (c.length or 0) for c in calls],
+                            dtype=np.int64)
+        if not expected.sum():
+            return
+        # One flag per expected item: call row r's items start at first[r].
+        first = np.cumsum(expected) - expected
+        seen = np.zeros(int(expected.sum()), dtype=bool)
+        for part in self.tasks:
+            rows, items = part["row"], part["index"]
+            ok = (items >= 0) & (items < expected[rows])
+            seen[first[rows[ok]] + items[ok]] = True
+        if seen.all():
+            return
+        missing = np.flatnonzero(~seen)
+        rows = np.searchsorted(first, missing, side="right") - 1
+        items = missing - first[rows]
+        outcome = np.full(len(rows), _OUTCOME[NEVER_STARTED], dtype=np.int64)
+        error = np.full(len(rows), -1, dtype=np.int64)
+        pool_note = np.array([_NOTE[TERMINATED] if s.terminated is not None else
+                              _NOTE[BROKEN] if s.broken else _NOTE[QUEUED]
+                              for s in self.state], dtype=np.int64)
+        note = pool_note[self.c_pool[rows]]
+        special = {(c.pool, c.job) for c in calls if self.state[c.pool].unsent} | {
+            (pool, job) for pool, job, _ in self.cancels}
+        if special:
+            keys = [(calls[r].pool, calls[r].job) in special for r in range(len(calls))]
+            for at in np.flatnonzero(np.array(keys)[rows]).tolist():
+                call, item = calls[int(rows[at])], int(items[at])
+                text = self.state[call.pool].unsent.get((call.job, item))
+                if text is not None:
+                    outcome[at], error[at] = _OUTCOME[FAILED], self.errors(text)
+                    note[at] = _NOTE[NOT_SENT]
+                else:
+                    note[at] = _NOTE[self._why_never(call, item)]
+        chunked = self.c_chunked[rows] & (self.c_chunksize[rows] > 0)
+        none = np.full(len(rows), -1, dtype=np.int64)
+        nan = np.full(len(rows), np.nan)
+        self.tasks.append(dict(
+            row=rows, index=items,
+            chunk=np.where(chunked, items // np.maximum(self.c_chunksize[rows], 1), -1),
+            worker=none, lane=none, started=nan, finished=nan, outcome=outcome, error=error,
+            note=note, measured=none < 0))
+
+    def _why_never(self, call: _Call, item: int) -> str:
+        """The note of a task no worker started."""
+        cancel = self.cancels.get((call.pool, call.job, item))
+        if cancel is not None:
+            thread, t = cancel
+            if any(t0 <= t and (t1 < 0 or t <= t1) for t0, t1 in self.shutdowns.get(
+                    (call.pool, thread), ())):
+                return CANCELLED_BY_SHUTDOWN
+            return CANCELLED_BY_MAP if call.code == _log.EXECUTOR_MAP else CANCELLED
+        info = self.state[call.pool]
+        if info.terminated is not None:
+            return TERMINATED
+        if info.broken:
+            return BROKEN
+        return QUEUED
+
+    # -- the tables ------------------------------------------------------------------------
+    def _task_table(self) -> TaskTable:
+        np = self.np
+        parts = self.tasks
+        if not parts:
+            return TaskTable.from_records([])
+        row = np.concatenate([p.pop("row") for p in parts])
+        order = _order(np, self.c_id[row], np.concatenate([p["index"] for p in parts]))
+        row = row[order]
+
+        def col(name: str) -> Any:
+            # One column at a time, its parts dropped as soon as they are joined.
+            return np.concatenate([p.pop(name) for p in parts])[order]
+
+        names = self.names.values
+        return TaskTable.from_columns(
+            len(row),
+            pool=Column("int", compact(self.c_pool[row])),
+            call=Column("str", compact(self.c_code[row]), list(_log.KINDS)),
+            call_id=Column("int", compact(self.c_id[row])),
+            index=Column("int", compact(col("index"))),
+            worker=Column("optstr", compact(col("worker"), null=True), names),
+            lane=Column("optint", compact(col("lane"), null=True)),
+            submitted=float_column(None, row, self.sec(self.c_t0)),  # one a call
+            started=Column("optfloat", col("started")),
+            finished=Column("optfloat", col("finished")),
+            outcome=Column("str", compact(col("outcome")), list(OUTCOMES)),
+            error=Column("optstr", compact(col("error"), null=True), self.errors.values),
+            note=Column("optstr", compact(col("note"), null=True), list(NOTES)),
+            chunk=Column("optint", compact(col("chunk"), null=True)),
+            caller=Column("str", compact(self.c_thread[row]), names),
+            measured=Column("bool", col("measured").astype(bool)))
+
+    def _event_table(self) -> EventTable:
+        np = self.np
+        parts = self.events
+        if not parts:
+            return EventTable.from_records([])
+
+        def cat(name: str) -> Any:
+            return np.concatenate([p.pop(name) for p in parts])
+
+        pool, start = cat("pool"), cat("start")
+        order = _order(np, start, pool)
+        job = cat("job").astype(np.int64)
+        call_id = np.full(len(job), -1, dtype=np.int64)
+        for p in np.flatnonzero(np.bincount(pool)).tolist():  # the pools (few, small)
+            at = np.flatnonzero((pool == p) & (job >= 0))
+            rows = self.call_rows(p, job[at])
+            call_id[at] = np_where(np, rows >= 0, self.c_id, rows, -1)
+        del job
+        return EventTable.from_columns(
+            len(order),
+            kind=Column("str", compact(cat("kind")[order]), list(EVENT_KINDS)),
+            pool=Column("int", compact(pool[order])),
+            thread=Column("str", compact(cat("thread")[order]), self.names.values),
+            start=Column("float", start[order]),
+            end=Column("optfloat", cat("end")[order]),
+            status=Column("optstr", compact(cat("status")[order], null=True),
+                          list(_log.STATUSES[1:])),
+            call_id=Column("optint", compact(call_id[order], null=True)))
 
 
-def _item(call: _Call, item: int, chunk: int | None, k: int, t0: int, spans,
-          complete: bool, fail, wlog, sec, terminated: tuple[int, int] | None,
-          process: bool = False) -> Task:
-    """Item ``k`` of a task a worker started (k > 0 only in a chunk)."""
-    started = finished = None
-    error = note = None
-    measured = True
-    killed = process and terminated is not None and not complete and fail is None
-    if k < len(spans):
-        started, finished, measured = spans[k]
-        outcome = FINISHED
-        if fail is not None and fail[2] == k:
-            outcome, error = FAILED, fail[3]
-            note = (PROCESS_DIED if process else WORKER_DIED) if fail[4] else None
-    elif k == len(spans) and not complete and fail is None:
-        started = spans[-1][1] if spans else t0  # the item the worker is in now
-        outcome = RUNNING
-        if killed:  # a process is really stopped: it ended when terminate() returned
-            assert terminated is not None
-            outcome = KILLED
-            finished = None if terminated[1] < 0 else max(terminated[1], started)
-    elif killed:
-        outcome, note = KILLED, KILLED_WITH_CHUNK
-    else:
-        # Later items of a chunk: skipped after a failure, else waiting behind the
-        # running item (they still run after terminate(): threads cannot be stopped).
-        outcome = NEVER_STARTED
-        note = CHUNK_FAILED if fail is not None else QUEUED
-    if started is not None and outcome != KILLED and terminated is not None and (
-            finished is None or finished > terminated[0]):
-        outcome = ABANDONED
-    return Task(call.pool, _log.KINDS[call.code], call.call_id, item,
-                wlog.name if started is not None else None,
-                wlog.lane if started is not None else None,
-                sec(call.t0), None if started is None else sec(started),
-                None if finished is None else sec(finished), outcome, error, note, chunk,
-                call.thread, measured)
+def np_where(np: Any, mask: Any, values: Any, rows: Any, default: int) -> Any:
+    """``values[rows]`` where ``mask``, else ``default`` (rows may be -1 there)."""
+    if not len(values):
+        return np.full(len(rows), default, dtype=np.int64)
+    return np.where(mask, values[np.maximum(rows, 0)], default)
 
 
-def _never(call: _Call, item: int, note: str, sec, outcome: str = NEVER_STARTED,
-           error: str | None = None) -> Task:
-    chunked = call.code in _MAP_FAMILY or call.chunksize > 1
-    return Task(call.pool, _log.KINDS[call.code], call.call_id, item, None, None,
-                sec(call.t0), None, None, outcome, error, note,
-                item // call.chunksize if chunked and call.chunksize else None, call.thread)
+def _order(np: Any, first: Any, then: Any) -> Any:
+    """The stable order of rows by (``first``, ``then``). Parts come in sorted runs (one
+    per worker or thread), which a stable sort (timsort) merges in near-linear time."""
+    if not len(first):
+        return np.zeros(0, dtype=np.int64)
+    if then.min() == then.max():
+        return np.argsort(first, kind="stable")
+    order = np.argsort(then, kind="stable")
+    return order[np.argsort(first[order], kind="stable")]
 
 
-def _worker(pool: int, w, sec) -> Worker:
-    def opt(t):
-        return None if t is None else sec(t)
-
-    return Worker(pool, w.lane, w.name, sec(w.started), opt(w.init_started),
-                  opt(w.init_finished), w.init_error, opt(w.exited))
-
-
-def _renumber(e: Event, calls: dict[tuple[int, int], _Call]) -> Event:
-    if e.call_id is None:
-        return e
-    call = calls.get((e.pool, e.call_id))
-    return Event(e.kind, e.pool, e.thread, e.start, e.end, e.status,
-                 None if call is None else call.call_id)
+def _matching(np: Any, p: _streams.Parsed, rows: Any, table: dict) -> list[int]:
+    """The rows among ``rows`` of ``p`` whose (job, i) is a key of ``table`` (few)."""
+    if not table:
+        return []
+    jobs = np.array(sorted({job for job, _ in table}), dtype=np.int64)
+    near = rows[np.isin(p.job[rows], jobs)]
+    return [r for r in near.tolist() if (int(p.job[r]), int(p.i[r])) in table]

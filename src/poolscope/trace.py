@@ -10,6 +10,10 @@
 
 Times are float seconds from the start of the recording (one monotonic clock);
 ``None`` where something did not happen (yet).
+
+A frozen trace keeps its tasks and events as columns (:class:`TaskTable`,
+:class:`EventTable`): ``trace.tasks`` is a sequence that makes a ``Task`` when one is
+asked for, so a trace of millions of tasks stays small (see ``_columns.py``).
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
+
+from ._columns import Table
 
 if TYPE_CHECKING:
     from .recording import Recording
@@ -136,13 +142,41 @@ class PoolInfo:
     creator: str = ""
 
 
+class TaskTable(Table):
+    """The tasks of a trace as columns: a read-only sequence of :class:`Task`."""
+
+    record = Task
+    noun = "tasks"
+    kinds = {"pool": "int", "call": "str", "call_id": "int", "index": "int",
+             "worker": "optstr", "lane": "optint", "submitted": "float",
+             "started": "optfloat", "finished": "optfloat", "outcome": "str",
+             "error": "optstr", "note": "optstr", "chunk": "optint", "caller": "str",
+             "measured": "bool"}
+
+
+class EventTable(Table):
+    """The events of a trace as columns: a read-only sequence of :class:`Event`."""
+
+    record = Event
+    noun = "events"
+    kinds = {"kind": "str", "pool": "int", "thread": "str", "start": "float",
+             "end": "optfloat", "status": "optstr", "call_id": "optint"}
+
+
 @dataclass(frozen=True, slots=True)
 class TraceData:
-    tasks: list[Task] = field(default_factory=list)
-    events: list[Event] = field(default_factory=list)
+    """All records of a trace. ``tasks`` and ``events`` may be given as lists; they
+    are kept as a :class:`TaskTable` and an :class:`EventTable`."""
+
+    tasks: TaskTable = field(default_factory=list)  # type: ignore[assignment]
+    events: EventTable = field(default_factory=list)  # type: ignore[assignment]
     workers: list[Worker] = field(default_factory=list)
     pools: list[PoolInfo] = field(default_factory=list)
     duration: float = 0.0  # from the recording's start to when it was taken
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "tasks", TaskTable.from_records(self.tasks))
+        object.__setattr__(self, "events", EventTable.from_records(self.events))
 
 
 class Trace:
@@ -162,12 +196,11 @@ class Trace:
                      workers: Iterable[Worker] = (), pools: Iterable[PoolInfo] = (),
                      duration: float | None = None) -> Trace:
         """A frozen trace from records (tests, synthetic examples)."""
-        tasks, events = list(tasks), list(events)
+        data = TraceData(TaskTable.from_records(tasks), EventTable.from_records(events),
+                         list(workers), list(pools))
         if duration is None:
-            times = [t for x in tasks for t in (x.submitted, x.started, x.finished)]
-            times += [t for e in events for t in (e.start, e.end)]
-            duration = max((t for t in times if t is not None), default=0.0)
-        return cls(TraceData(tasks, events, list(workers), list(pools), duration))
+            duration = _latest(data)
+        return cls(TraceData(data.tasks, data.events, data.workers, data.pools, duration))
 
     def _freeze(self, data: TraceData) -> None:
         self._data = data
@@ -188,11 +221,13 @@ class Trace:
         return self._data
 
     @property
-    def tasks(self) -> list[Task]:
+    def tasks(self) -> TaskTable:
+        """The tasks, a sequence of :class:`Task` (made when accessed)."""
         return self.data().tasks
 
     @property
-    def events(self) -> list[Event]:
+    def events(self) -> EventTable:
+        """The events, a sequence of :class:`Event` (made when accessed)."""
         return self.data().events
 
     @property
@@ -209,9 +244,17 @@ class Trace:
 
     def count(self, outcome: str | None = None, call: str | None = None) -> int:
         """Number of tasks, optionally with that outcome and/or from that call."""
-        return sum(1 for t in self.tasks
-                   if (outcome is None or t.outcome == outcome)
-                   and (call is None or t.call == call))
+        tasks = self.tasks
+        if outcome is None and call is None:
+            return len(tasks)
+        import numpy as np
+
+        hit = np.ones(len(tasks), dtype=bool)
+        if outcome is not None:
+            hit &= tasks.mask("outcome", outcome)
+        if call is not None:
+            hit &= tasks.mask("call", call)
+        return int(hit.sum())
 
     def summary(self) -> Summary:
         """Makespan, utilisation, queue waits, throughput, the ideal makespan."""
@@ -267,3 +310,14 @@ class Trace:
         from .render.notebook import mimebundle
 
         return mimebundle(self)
+
+
+def _latest(data: TraceData) -> float:
+    """The latest time in ``data``'s tasks and events (0.0 if none)."""
+    import numpy as np
+
+    parts = [data.tasks.floats(n) for n in ("submitted", "started", "finished")]
+    parts += [data.events.floats(n) for n in ("start", "end")]
+    times = np.concatenate(parts) if parts else np.zeros(0)
+    times = times[~np.isnan(times)]
+    return float(times.max()) if len(times) else 0.0

@@ -49,8 +49,9 @@ def decorate(view: Any, geo: Layout, data: TraceData) -> None:
     if view.options["labels"] != "never":
         _bar_labels(view, geo)
     # While live, tasks still queued are counted (not listed: the list changes each frame).
-    queued = sum(1 for t in data.tasks if t.note == QUEUED) if geo.live else 0
-    listed = TraceData([t for t in data.tasks if t.note != QUEUED]) if queued else data
+    waiting = data.tasks.mask("note", QUEUED) if geo.live else None
+    queued = int(waiting.sum()) if waiting is not None else 0
+    listed = TraceData(data.tasks.take(~waiting)) if queued else data
     never = notes(listed, (NEVER_STARTED,))
     never += [f"still queued: {queued} task{'s' if queued > 1 else ''}"] if queued else []
     if never:  # in the right margin, under the legend, where no bar can be hidden
@@ -115,7 +116,7 @@ def _marks(view: Any, geo: Layout) -> None:
 def _bar_labels(view: Any, geo: Layout) -> None:
     ax = view.ax
     styles = ("task", "failed", "abandoned", "running", "killed", "blocked")
-    total = sum(len(geo.bars[s].verts) for s in styles)
+    total = sum(geo.bars[s].count for s in styles)
     from .mpl import MAX_LABELS
 
     # "auto" leaves a live trace unlabelled: text is the slowest thing to draw (0.5 ms
@@ -144,7 +145,7 @@ def _bar_labels(view: Any, geo: Layout) -> None:
 def _legend_entries(view: Any, geo: Layout) -> list[tuple[str, dict]]:
     """(label, Patch keywords) of each legend entry; the artists are made only when
     the entries change (see :func:`_legend`)."""
-    n = {name: len(b.verts) for name, b in geo.bars.items()}
+    n = {name: b.count for name, b in geo.bars.items()}
     entries: list[tuple[str, dict]] = []
     if view.options["color_by"] == "call":
         for call_id, call in list(geo.calls.items())[:len(CALL_COLOURS)]:

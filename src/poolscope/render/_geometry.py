@@ -14,12 +14,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from operator import attrgetter
 
 import numpy as np
 
 from ..trace import ABANDONED, FAILED, FINISHED, KILLED, RUNNING, TraceData
-from ._lanes import CALLBACKS, MARKS, Lane, blocks, event_end, executors, lanes
+from ._lanes import CALLBACKS, MARKS, Lane, blocking_mask, lanes
 
 # Okabe-Ito, colour-blind safe. Calls cycle through six of them; vermillion is kept
 # for failures and black for callbacks, so neither is ever a call's colour.
@@ -52,6 +51,11 @@ class Bars:
     verts: np.ndarray
     colours: np.ndarray
     names: Sequence = ()
+    count: int = -1  # bars before merging (see _bars); -1: len(verts)
+
+    def __post_init__(self) -> None:
+        if self.count < 0:
+            self.count = len(self.verts)
 
     def label(self, i: int, failed: bool = False) -> str:
         name = self.names[i]
@@ -78,18 +82,22 @@ class Layout:
     live: bool = False
 
 
-def layout(data: TraceData, color_by: str = "call", live: bool = False) -> Layout:
-    """Everything the plot draws, computed from one snapshot of a trace."""
+def layout(data: TraceData, color_by: str = "call", live: bool = False,
+           merge: bool = True) -> Layout:
+    """Everything the plot draws, computed from one snapshot of a trace (``merge``:
+    draw very many thin bars as fewer, see :data:`MERGE_ABOVE`)."""
     now = data.duration
     found = lanes(data)
     y_of = {(lane.kind, lane.pool if lane.kind != "caller" else None,
              lane.lane if lane.kind == "worker" else lane.thread): float(y)
             for y, lane in enumerate(found)}
-    bars, waits = _task_bars(data, y_of, color_by)
-    bars.update(_event_bars(data, y_of, now))
+    bars, waits = _task_bars(data, y_of, color_by, merge)
+    bars.update(_event_bars(data, y_of, now, merge))
     marks = [(p.created, "created" if len(data.pools) < 2 else f"pool {p.index} created")
              for p in data.pools]
-    for e in data.events:
+    events = data.events
+    for r in np.flatnonzero(events.mask("kind", *MARKS)).tolist():
+        e = events[r]
         when = MARKS.get(e.kind)
         x = e.start if when == "start" else e.end
         if when is not None and x is not None:
@@ -98,23 +106,42 @@ def layout(data: TraceData, color_by: str = "call", live: bool = False) -> Layou
     times = [x for b in bars.values() for x in (b.verts[:, 0, 0].min(initial=now),
                                                  b.verts[:, 2, 0].max(initial=0.0))]
     span = (min([0.0] + times), max([now] + times + [x for x, _ in marks]))
-    calls = dict(zip(map(attrgetter("call_id"), data.tasks), map(attrgetter("call"), data.tasks)))
-    return Layout(found, bars, waits, marks, calls, now, span, live)
+    return Layout(found, bars, waits, marks, _calls(data), now, span, live)
+
+
+def _calls(data: TraceData) -> dict[int, str]:
+    """call_id -> call name, in order of first appearance among the tasks."""
+    call_id = data.tasks.ints("call_id")
+    if not len(call_id):
+        return {}
+    ids, first = _first_of(call_id)
+    names = data.tasks.take(first).values("call")
+    return {i: name for _, i, name in sorted(zip(first.tolist(), ids.tolist(), names))}
+
+
+def _first_of(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct values and the position of each one's first occurrence."""
+    order = np.argsort(values, kind="stable")
+    new = np.concatenate([[True], values[order][1:] != values[order][:-1]])
+    return values[order][new], order[new]
 
 
 _COLUMNS = ("pool", "lane", "submitted", "started", "finished", "call_id", "index")
 
 
-def _task_bars(data: TraceData, y_of: dict, color_by: str) -> tuple[dict[str, Bars], np.ndarray]:
+def _task_bars(data: TraceData, y_of: dict, color_by: str,
+               merge: bool = True) -> tuple[dict[str, Bars], np.ndarray]:
     """Bars of each style, and queue waits, as whole-array operations: 100,000 tasks
     must cost little next to drawing them."""
     if not data.tasks:
         empty = Bars(np.zeros((0, 4, 2)), np.zeros((0, 4)))
         return {s: empty for s in STYLES}, np.zeros((0, 2, 2))
-    # None -> nan: float arrays take None as "missing".
+    # Columns of the trace: None is NaN in the float arrays.
+    tasks = data.tasks
     pool, lane, sub, start, end, call_id, index = (
-        np.array(list(map(attrgetter(name), data.tasks)), dtype=float) for name in _COLUMNS)
-    outcome = np.array(list(map(attrgetter("outcome"), data.tasks)))
+        tasks.floats(name).copy() for name in _COLUMNS)
+    o_codes, o_values = tasks.codes("outcome")
+    is_outcome = {o: tasks.mask("outcome", o) for o in _STYLE_OF}
     ran = ~np.isnan(start)
     workers = {k[1:]: y for k, y in y_of.items() if k[0] == "worker"}
     width = max(n for _, n in workers) + 1
@@ -124,14 +151,16 @@ def _task_bars(data: TraceData, y_of: dict, color_by: str) -> tuple[dict[str, Ba
     y = np.full(len(pool), np.nan)
     y[ran] = table[(pool[ran] * width + lane[ran]).astype(int)]
     unfinished = np.isnan(end)
-    end[unfinished] = np.where(np.isin(outcome[unfinished], (RUNNING, ABANDONED, KILLED)),
-                               data.duration, start[unfinished])
+    still = is_outcome[RUNNING] | is_outcome[ABANDONED] | is_outcome[KILLED]
+    end[unfinished] = np.where(still[unfinished], data.duration, start[unfinished])
     if color_by == "call":
-        colours = rgba(CALL_COLOURS)[call_id.astype(int) % len(CALL_COLOURS)]
-    else:
-        kinds, which = np.unique(outcome, return_inverse=True)
-        colours = rgba([OUTCOME_COLOURS.get(str(o), BLUE) for o in kinds])[which]
-    special = {s: outcome == o for o, s in _STYLE_OF.items() if s != "task"}
+        which = call_id.astype(int) % len(CALL_COLOURS)
+        colours = rgba(CALL_COLOURS)[which]
+    else:  # by outcome: one colour per outcome code
+        which = o_codes.astype(np.int64)
+        table_ = rgba([OUTCOME_COLOURS.get(str(o), BLUE) for o in o_values] + [BLUE])
+        colours = table_[which]
+    special = {s: is_outcome[o] for o, s in _STYLE_OF.items() if s != "task"}
     special["task"] = ran & ~np.logical_or.reduce(list(special.values()))
     bars = {}
     for style in STYLES:
@@ -140,33 +169,90 @@ def _task_bars(data: TraceData, y_of: dict, color_by: str) -> tuple[dict[str, Ba
         if style in ("abandoned", "running", "killed") or (
                 style == "failed" and color_by != "call"):
             c[:, 3] = 0.45  # lighter: unfinished work, or to show the failed hatch
-        bars[style] = Bars(rects(start[m], end[m], y[m]), c, index[m])
+        bars[style] = _bars(start[m], end[m], y[m], c, which[m], index[m], merge)
     w = ran & (start > sub)
     return bars, _merged_waits(np.stack([sub[w], start[w], y[w]], axis=1))
 
 
-def _event_bars(data: TraceData, y_of: dict, now: float) -> dict[str, Bars]:
+# Above this many bars of one style, bars closer than 1/10,000 of the time axis on one
+# lane, in one colour, are drawn as one: they are far thinner than a pixel then, and
+# matplotlib spends some 10 us on each bar (2,000,000 bars: 20 s). See _bars().
+MERGE_ABOVE = 100_000
+MERGE_GAP = 1e-4
+
+
+def _bars(x0: np.ndarray, x1: np.ndarray, y: np.ndarray, colours: np.ndarray,
+          colour: np.ndarray, names, merge: bool, height: float = BAR) -> Bars:
+    """The rectangles x0-x1 on lanes ``y``; with ``merge`` and more than MERGE_ABOVE of
+    them, neighbours on a lane in the same colour (``colour``: its index) that are
+    less than MERGE_GAP of the span apart become one rectangle, named as the first."""
+    n = len(x0)
+    if not merge or n <= MERGE_ABOVE:
+        return Bars(rects(x0, x1, y, height), colours, names, n)
+    span = float(np.max(x1) - np.min(x0)) or 1.0
+    colour = colour.astype(np.int64)
+    group = y.astype(np.int64) * (int(colour.max()) + 1) + colour  # lanes are 0, 1, ...
+    order = np.lexsort((x0, group))
+    g, a, b = group[order], x0[order], x1[order]
+    # Shift each group far right of the one before, so one running maximum serves all.
+    shift = g * (abs(float(np.max(np.abs(x1)))) * 4 + span * 4 + 1)
+    a, b = a + shift, b + shift
+    reach = np.maximum.accumulate(b)
+    new = np.ones(n, dtype=bool)
+    new[1:] = (a[1:] - reach[:-1] > span * MERGE_GAP) | (g[1:] != g[:-1])
+    first = np.flatnonzero(new)
+    last = np.append(first[1:] - 1, n - 1)
+    keep = order[first]
+    merged_x1 = reach[last] - shift[first]
+    return Bars(rects(x0[keep], merged_x1, y[keep], height), colours[keep],
+                np.asarray(names)[keep] if not isinstance(names, _Kinds) else _Kinds(
+                    names.events, names.rows[keep]), n)
+
+
+def _event_bars(data: TraceData, y_of: dict, now: float, merge: bool = True
+                ) -> dict[str, Bars]:
     """Caller lanes: blocked intervals; result-handler lanes: callbacks."""
-    blocked: list[tuple[float, float, float, str]] = []
-    callbacks: list[tuple[float, float, float, str]] = []
+    events = data.events
     least = max(now, 1e-3) * 0.004  # callbacks take microseconds: keep them visible
+    start, end = events.floats("start"), events.floats("end")
+    end = np.where(np.isnan(end), now, end)  # still going on: up to now
+    out = {}
     # Each pool's callback lane (an executor's callbacks run in several threads).
     callback_y = {key[1]: y for key, y in y_of.items() if key[0] == "callbacks"}
-    execs = executors(data)
-    for e in data.events:
-        if e.kind in CALLBACKS:
-            y = callback_y[e.pool]
-            callbacks.append((e.start, max(event_end(e, now), e.start + least), y, e.kind))
-        elif blocks(e, execs) and ("caller", None, e.thread) in y_of:
-            y = y_of[("caller", None, e.thread)]
-            blocked.append((e.start, event_end(e, now), y, e.kind))
-    out = {}
-    for name, rows, colour in (("blocked", blocked, GREY), ("callback", callbacks, BLACK)):
-        x0, x1, y = (np.array([r[i] for r in rows], dtype=float) for i in range(3))
-        colours = rgba([VERMILLION if r[3] == "error_callback" else colour for r in rows])
-        out[name] = Bars(rects(x0, x1, y, 0.5 if name == "blocked" else BAR),
-                         colours.reshape(-1, 4), [r[3] for r in rows])
-    return out
+    rows = np.flatnonzero(events.mask("kind", *CALLBACKS))
+    pools = events.ints("pool")[rows]
+    y = np.array([callback_y[p] for p in pools.tolist()], dtype=float)
+    x0, x1 = start[rows], np.maximum(end[rows], start[rows] + least)
+    errors = events.take(rows).mask("kind", "error_callback")
+    colours = np.where(errors[:, None], rgba([VERMILLION]), rgba([BLACK])).reshape(-1, 4)
+    names = events.take(rows).values("kind") if len(rows) <= MAX_NAMED else _Kinds(events, rows)
+    out["callback"] = _bars(x0, x1, y, colours, errors, names, merge)
+    # Caller lanes: a thread's blocking calls, if it has a lane.
+    callers = {key[2]: y for key, y in y_of.items() if key[0] == "caller"}
+    t_codes, t_values = events.codes("thread")
+    lane_y = np.array([callers.get(v, np.nan) for v in t_values] + [np.nan], dtype=float)
+    rows = np.flatnonzero(blocking_mask(data) & ~np.isnan(lane_y[t_codes]))
+    kinds = events.take(rows).values("kind") if len(rows) <= MAX_NAMED else _Kinds(events, rows)
+    out["blocked"] = _bars(start[rows], end[rows], lane_y[t_codes[rows]],
+                           np.repeat(rgba([GREY]), len(rows), axis=0),
+                           np.zeros(len(rows)), kinds, merge, 0.5)
+    return {"blocked": out["blocked"], "callback": out["callback"]}
+
+
+MAX_NAMED = 10_000  # more bars than this: their names are made only when asked for
+
+
+class _Kinds:
+    """The event kinds of some rows, made one at a time (a bar label asks for few)."""
+
+    def __init__(self, events, rows):
+        self.events, self.rows = events, rows
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, i: int) -> str:
+        return self.events[int(self.rows[i])].kind
 
 
 def _merged_waits(wait: np.ndarray) -> np.ndarray:

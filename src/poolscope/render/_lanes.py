@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from operator import attrgetter
-from typing import Literal
+from typing import Any, Literal
 
 from ..trace import ABANDONED, KILLED, RUNNING, Event, Task, TraceData
 
@@ -27,9 +26,6 @@ MARKS = {"close": "start", "terminate": "start", "join": "end", "shutdown": "sta
 # runs, so such threads get a numbered label instead.
 _AUTO_NAME = re.compile(r"^(Thread|Dummy)-\d+( \(.*\))?$")
 
-_POOL = attrgetter("pool")
-_WORKER = attrgetter("pool", "lane", "worker")
-_CALLER = attrgetter("caller", "submitted")
 LaneKind = Literal["worker", "callbacks", "caller"]
 
 
@@ -68,23 +64,48 @@ def blocks(event: Event, executor_pools: frozenset[int]) -> bool:
     return event.kind in BLOCKING and not (event.kind == "map" and event.pool in executor_pools)
 
 
+def blocking_mask(data: TraceData) -> Any:
+    """:func:`blocks` of every event at once, as a bool array."""
+    import numpy as np
+
+    events = data.events
+    mask = events.mask("kind", *BLOCKING)
+    execs = executors(data)
+    if execs:
+        mask &= ~(events.mask("kind", "map") & np.isin(events.ints("pool"), list(execs)))
+    return mask
+
+
 def lanes(data: TraceData) -> list[Lane]:
     """Workers by (pool, lane), then each pool's callback lane, then caller threads."""
-    pools = sorted({p.index for p in data.pools} | set(map(_POOL, data.tasks))
+    import numpy as np
+
+    tasks, events = data.tasks, data.events
+    pools = sorted({p.index for p in data.pools} | tasks.distinct("pool")
                    | {w.pool for w in data.workers})
     prefix = len(pools) > 1
-    # One C-level pass over the tasks (100,000 of them must cost little).
-    names: dict[tuple[int, int], str | None] = {
-        (p, n): name for p, n, name in set(map(_WORKER, data.tasks)) if n is not None}
+    # Whole-array passes over the tasks (2,000,000 of them must cost little).
+    lane = tasks.ints("lane")
+    codes, values = tasks.codes("worker")
+    ran = lane >= 0
+    names: dict[tuple[int, int], str | None] = {}
+    for p, n, code in distinct_rows(tasks.ints("pool")[ran], lane[ran],
+                                    codes[ran].astype(np.int64)):
+        names[(p, n)] = None if code < 0 else values[code]
     for w in data.workers:
         names[(w.pool, w.lane)] = w.name
     out = [Lane("worker", p, n, name, f"pool {p} worker {n}" if prefix else f"worker {n}")
            for (p, n), name in sorted(names.items())]
     workers = set(names.values())
     handlers: dict[int, str] = {}
-    for e in data.events:
-        if e.kind in CALLBACKS:
-            handlers.setdefault(e.pool, e.thread)
+    callbacks = np.flatnonzero(events.mask("kind", *CALLBACKS))
+    if len(callbacks):
+        e_pool = events.ints("pool")[callbacks]
+        threads = events.values("thread") if len(callbacks) == len(events) else None
+        for p in sorted(set(e_pool.tolist())):
+            first = int(callbacks[np.argmax(e_pool == p)])
+            handlers[p] = threads[first] if threads is not None else events[first].thread
+        handlers = {p: handlers[p] for p in sorted(handlers)}
     # A ThreadPoolExecutor runs done-callbacks in whichever worker finished the future
     # (or in the caller, for a future already done): its lane has no single thread.
     execs = executors(data)
@@ -98,12 +119,14 @@ def _callers(data: TraceData, exclude: set[str | None],
              execs: frozenset[int] = frozenset()) -> list[Lane]:
     # Threads in order of their first appearance: submissions and blocking waits.
     seen: dict[str, float] = {}
-    for caller, submitted in set(map(_CALLER, data.tasks)):
+    for caller, submitted in _earliest(data.tasks, "caller", data.tasks.floats("submitted")):
         if caller and caller not in exclude:
             seen[caller] = min(seen.get(caller, submitted), submitted)
-    for e in data.events:
-        if blocks(e, execs) and e.thread not in exclude:
-            seen[e.thread] = min(seen.get(e.thread, e.start), e.start)
+    mask = blocking_mask(data)
+    events = data.events.take(mask) if not mask.all() else data.events
+    for thread, start in _earliest(events, "thread", events.floats("start")):
+        if thread not in exclude:
+            seen[thread] = min(seen.get(thread, start), start)
     out, number = [], 0
     for name in sorted(seen, key=lambda n: (seen[n], n)):
         if name == "MainThread":
@@ -117,10 +140,58 @@ def _callers(data: TraceData, exclude: set[str | None],
     return out
 
 
-def blocked(data: TraceData, thread: str) -> list[Event]:
+def _earliest(table: Any, name: str, times: Any) -> list[tuple[Any, float]]:
+    """(value, earliest time) for each distinct value of the string column ``name``."""
+    import numpy as np
+
+    codes, values = table.codes(name)
+    out = []
+    for code in np.flatnonzero(np.bincount(codes.astype(np.int64) + 1)).tolist():
+        out.append((None if code == 0 else values[code - 1],
+                    float(times[codes == code - 1].min())))
+    return out
+
+
+def blocked_rows(data: TraceData, thread: str) -> Any:
+    """The rows of the events during which ``thread`` was blocked waiting for a pool."""
+    import numpy as np
+
+    return np.flatnonzero(blocking_mask(data) & data.events.mask("thread", thread))
+
+
+def blocked(data: TraceData, thread: str) -> Any:
     """The events during which ``thread`` was blocked waiting for a pool."""
-    execs = executors(data)
-    return [e for e in data.events if e.thread == thread and blocks(e, execs)]
+    return data.events.take(blocked_rows(data, thread))
+
+
+def distinct_rows(*columns: Any) -> list[tuple[int, ...]]:
+    """The distinct rows of some int arrays of equal length (sorted): one bincount when
+    their values are small, as lanes and codes are."""
+    import numpy as np
+
+    if not len(columns[0]):
+        return []
+    lows = [int(c.min()) for c in columns]
+    sizes = [int(c.max()) - lo + 1 for c, lo in zip(columns, lows)]
+    space = 1
+    for size in sizes:
+        space *= size
+    if space <= 10_000_000:
+        key = np.zeros(len(columns[0]), dtype=np.int64)
+        for c, lo, size in zip(columns, lows, sizes):
+            key = key * size + (c - lo)
+        found = np.flatnonzero(np.bincount(key, minlength=space))
+    else:
+        stacked = np.stack(columns, axis=1)
+        return sorted(set(map(tuple, stacked.tolist())))
+    out = []
+    for k in found.tolist():
+        row = []
+        for lo, size in zip(reversed(lows), reversed(sizes)):
+            k, v = divmod(k, size)
+            row.append(v + lo)
+        out.append(tuple(reversed(row)))
+    return out
 
 
 def item_char(n: int) -> str:

@@ -8,7 +8,10 @@
     >>> close(ax)
 
 Bars of one style share one ``PolyCollection`` (never one artist per bar), so 100,000
-tasks draw about as fast as the bare rectangles; :class:`TimelineView` swaps new
+tasks draw about as fast as the bare rectangles; above 100,000 bars of one style,
+neighbours on a lane in one colour less than 1/10,000 of the time axis apart are drawn
+as one bar (matplotlib spends ~10 us a bar: 2,000,000 bars would take 20 s; see
+``_geometry.MERGE_ABOVE``; not with ``labels="always"``); :class:`TimelineView` swaps new
 arrays into the same collections for a live view. matplotlib is imported only here,
 inside functions, and no ``rcParams`` are changed.
 """
@@ -112,7 +115,8 @@ class TimelineView:
         if not data.tasks:
             self._empty()
             return self
-        geo = layout(data, self.options["color_by"], trace.live)
+        geo = layout(data, self.options["color_by"], trace.live,
+                     merge=self.options["labels"] != "always")
         for name, coll in self.collections.items():
             bars = geo.bars[name]
             coll.set_verts(bars.verts)
@@ -120,7 +124,7 @@ class TimelineView:
         # White edges between bars, except where bars are too many to see them; then
         # no snapping to pixels either: it shrinks sub-pixel bars to nothing, leaving
         # white seams, and no antialiasing (faster, and invisible at that density).
-        few = len(geo.bars["task"].verts) <= 2000
+        few = geo.bars["task"].count <= 2000
         for coll in (self.collections["task"],):
             coll.set_linewidth(0.5 if few else 0)
             coll.set_antialiased(few)

@@ -30,17 +30,32 @@ def _n(count: int, noun: str) -> str:
 
 def summary_line(data: TraceData, live: bool = False) -> str:
     """``<poolscope.Trace: 8 tasks (7 finished, 1 failed) on 2 workers>``."""
+    import numpy as np
+
     head = "<poolscope.Trace (live)" if live else "<poolscope.Trace"
     if not data.tasks:
         return f"{head}: no tasks recorded>"
     counts = {o: 0 for o in OUTCOMES}
-    for t in data.tasks:
-        counts[t.outcome] = counts.get(t.outcome, 0) + 1
+    codes, values = data.tasks.codes("outcome")
+    for code, n in enumerate(np.bincount(codes.astype(np.int64) + 1)[1:].tolist()):
+        if n:
+            counts[values[code]] = counts.get(values[code], 0) + n
     parts = ", ".join(f"{n} {o}" for o, n in counts.items() if n)
     workers = (sum(p.size for p in data.pools) or len(data.workers)
-               or len({(t.pool, t.lane) for t in data.tasks if t.lane is not None}))
+               or len(_threads(data, started=True)))
     pools = f" in {len(data.pools)} pools" if len(data.pools) > 1 else ""
     return f"{head}: {_n(len(data.tasks), 'task')} ({parts}) on {_n(workers, 'worker')}{pools}>"
+
+
+def _threads(data: TraceData, started: bool = False) -> list[tuple[int, int]]:
+    """The distinct (pool, lane) of the tasks (lane -1: None), of started ones only if
+    ``started``."""
+    from ._lanes import distinct_rows
+
+    pool, lane = data.tasks.ints("pool"), data.tasks.ints("lane")
+    if started:
+        pool, lane = pool[lane >= 0], lane[lane >= 0]
+    return distinct_rows(pool, lane + 1)
 
 
 def png(trace: Trace, dpi: int = 100) -> bytes:
@@ -51,7 +66,7 @@ def png(trace: Trace, dpi: int = 100) -> bytes:
     from .mpl import plot_timeline
 
     data = trace.data()
-    lanes = len({(t.pool, t.lane) for t in data.tasks}) + 2
+    lanes = len(_threads(data)) + 2
     fig = Figure(figsize=(9, max(2.0, 0.4 * lanes + 1.0)), dpi=dpi)
     FigureCanvasAgg(fig)
     plot_timeline(trace, ax=fig.add_subplot())

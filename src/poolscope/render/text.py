@@ -37,7 +37,7 @@ import math
 from typing import TYPE_CHECKING, Literal
 
 from ..trace import TraceData
-from ._lanes import blocked
+from ._lanes import blocked_rows
 from ._lanes import lanes as all_lanes
 from ._textgrid import Grid
 from ._textparts import auto_tick, legend, notes, ruler
@@ -89,14 +89,14 @@ def text_timeline(trace: Trace, tick: float | None = 0.1, width: int | None = No
     data = trace.data()
     if not data.tasks:
         return "no tasks recorded"
-    origin = min(t.submitted for t in data.tasks)
+    origin = float(data.tasks.floats("submitted").min())
     if cells == "auto":
-        calls = {t.call_id for t in data.tasks}
-        cells = "call" if len(calls) > 1 and len(calls) == len(data.tasks) else "index"
+        calls = len(data.tasks.distinct("call_id"))
+        cells = "call" if calls > 1 and calls == len(data.tasks) else "index"
     if tick is None:
         tick = auto_tick(data.duration - origin, width or 72)
-    last = max([data.duration] + [t.finished for t in data.tasks if t.finished is not None]
-               + [e.end for e in data.events if e.end is not None])
+    last = max(data.duration, _latest(data.tasks.floats("finished")),
+               _latest(data.events.floats("end")))
     grid = Grid(origin, tick, data.duration)
     full = grid.col(last) + 1
     if width is None and full > MAX_COLUMNS:
@@ -132,13 +132,21 @@ def _rows(data: TraceData, grid: Grid, lanes: str, cells: str, show_wait: bool,
     # presence must not depend on timing).
     rows = [(lane.kind, lane.label, grid.lane(data, lane, cells, tasks)) for lane in found
             if lane.kind == "worker" or (lanes == "all" and (
-                lane.kind == "callbacks" or blocked(data, lane.thread or "")))]
+                lane.kind == "callbacks" or len(blocked_rows(data, lane.thread or ""))))]
     if show_wait:
         rows.append(("queued", "queued", grid.queued(data)))
     if lanes == "all":
         rows += [("marks", f"pool {p}" if len(data.pools) > 1 else "pool", row)
                  for p, row in grid.marks(data).items()]
     return rows
+
+
+def _latest(times) -> float:
+    """The largest of ``times`` that is not NaN (-inf if none)."""
+    import numpy as np
+
+    times = times[~np.isnan(times)]
+    return float(times.max()) if len(times) else -math.inf
 
 
 def _symbols(rows: list[tuple[str, str, dict[int, str]]], shown: int) -> set[str]:
