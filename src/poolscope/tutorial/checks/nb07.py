@@ -1,24 +1,24 @@
-"""Checks for the exercises of ``07-Errors-and-Callbacks.ipynb``.
+"""Checks for the exercises of ``07-Errors-in-Tasks.ipynb``.
 
-    >>> ok = ex7_2([True, False, False])
-    Exercise 7.2 - After a callback raises: solved!
-      the first result was delivered before the callback broke; the second never ...
-    >>> ex7_2([True, False, True])
-    Exercise 7.2 - After a callback raises: not solved yet.
-      ready is not right yet
-      hint: the third task finished in its worker, but which thread hands its result over, now?
+    >>> ok = ex7_2(["TimeoutError", 10, "TimeoutError", "TimeoutError"])
+    Exercise 7.2 - When every worker stops: solved!
+      a stopped task sends no result, so get() gives up; the surviving worker ...
+    >>> ex7_2(["SystemExit", 10, "SystemExit", 30])
+    Exercise 7.2 - When every worker stops: not solved yet.
+      the first stop() is not right yet
+      hint: a worker catches only Exception: SystemExit ends its thread before any ...
     False
 
 Exercise 7.1 calls the learner's function on a small pool of the check's own (shut down
-before the check returns). Exercises 7.3 and 7.4 look at what the learner's cell did,
-through the trace that ``%%timeline --out NAME`` recorded.
+before the check returns). Exercise 7.3 looks at what the learner's cell did, through the
+trace that ``%%timeline --out NAME`` recorded.
 """
 
 from __future__ import annotations
 
 import functools
 import multiprocessing
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from multiprocessing.pool import ThreadPool
 from typing import Any
 
@@ -26,27 +26,10 @@ from . import NotYet, exercise, expect, expect_true
 from ._feedback import described, shown
 from ._traces import as_list, recorded_tasks
 
-# Calls that make the calling thread wait for the pool (submitting alone does not).
-WAITS = frozenset({"get", "wait", "next", "apply", "map", "starmap"})
 # How long 7.1 waits for the learner's function to be mapped (tests shorten it).
 TIMEOUT = 5.0
 _RAISED = ("inside the new function, call func(x) in a try block and return the "
            "exception from the except block instead of raising it")
-
-
-def _events(trace: Any) -> list:
-    """The trace's events as a list (a trace keeps them in a read-only sequence)."""
-    events = getattr(trace, "events", None)
-    if isinstance(events, Sequence) and not isinstance(events, (str, bytes)):
-        return list(events)
-    return []
-
-
-def _sorted(values: list) -> list:
-    try:
-        return sorted(values)
-    except TypeError:  # items that do not compare: keep the order
-        return values
 
 
 # -- 7.1 -------------------------------------------------------------------------------
@@ -148,98 +131,103 @@ def ex7_1(safe: Any) -> str:
 
 # -- 7.2 -------------------------------------------------------------------------------
 
-EXPECTED_7_2 = [True, False, False]
+EXPECTED_7_2 = ["TimeoutError", 10, "TimeoutError", "TimeoutError"]
+_WHAT_7_2 = ("the first stop()", "task(1)", "the second stop()", "task(3)")
+_NO_RESULT = ("a worker catches only Exception: SystemExit ends its thread before any "
+              "result is sent, so get() has nothing to raise")
 _HINTS_7_2 = (
-    "the first result (10) came before the callback broke: was its callback fine?",
-    "a callback runs before its result is marked ready; when the callback raises, "
-    "that last step never comes",
-    "the third task finished in its worker, but which thread hands its result over, now?",
+    {"SystemExit": _NO_RESULT,
+     None: "stop() never returns a value: what does get(timeout=0.3) do when no result "
+           "ever comes?"},
+    {"TimeoutError": "task(1) went at once to the other worker, which was alive then: its "
+                     "result comes",
+     None: "task(1) returns 1 * 10"},
+    {"SystemExit": _NO_RESULT,
+     None: "which worker runs the second stop()? The one that has just finished task(1), "
+           "and stop() ends it the same way"},
+    {"SystemExit": "task(3) raises nothing itself: is any worker left to run it?",
+     None: "is any worker left to run task(3)? The pool replaces dead workers only when "
+           "its worker handler wakes (close(), terminate(), or no result pending), and the "
+           "stopped tasks' results stay pending"},
 )
 
 
-@exercise("7.2", "After a callback raises")
-def ex7_2(ready: Any) -> str:
-    got = as_list(ready, "ready", "[True, True, True]")
-    if len(got) != 3 or not all(isinstance(v, bool) for v in got):
-        raise NotYet("ready should be three True/False values, one per result",
-                     expected="[True or False, True or False, True or False]", got=ready,
-                     hint="write a list like [True, True, True]")
-    for k, (value, right) in enumerate(zip(got, EXPECTED_7_2)):
-        if value != right:
-            raise NotYet("ready is not right yet", hint=_HINTS_7_2[k], show=False)
-    return ("the first result was delivered before the callback broke; the second never "
-            "became ready (its callback raised first), and nobody delivers the third "
-            "(3.11-3.15: from 3.16 the callback's exception becomes the result instead).")
+def _entry(value: Any) -> Any:
+    """A predicted entry as the check compares it: a name as its last dotted part
+    ("multiprocessing.TimeoutError" -> "TimeoutError"), a number as it is."""
+    if isinstance(value, str):
+        return value.strip().strip("'\"").rsplit(".", 1)[-1]
+    return value
+
+
+def _same(got: Any, right: Any) -> bool:
+    if isinstance(right, str):
+        return isinstance(got, str) and got.lower() == right.lower()
+    return not isinstance(got, bool) and isinstance(got, (int, float)) and got == right
+
+
+@exercise("7.2", "When every worker stops")
+def ex7_2(outcomes: Any) -> str:
+    got = as_list(outcomes, "outcomes", '["...", 10, "...", "..."]')
+    # A value (None too: a task may return it) or a name; a class or an instance is
+    # neither: the question asks for type(error).__name__.
+    kinds_ok = all(v is None or isinstance(v, str)
+                   or (isinstance(v, (int, float)) and not isinstance(v, bool)) for v in got)
+    if len(got) != 4 or not kinds_ok:
+        raise NotYet("outcomes should hold four entries, one per result: its value (a "
+                     "number or None), or the name of the exception get() raised (a "
+                     "string)",
+                     expected='[10 or "Name", ...] (four entries)', got=outcomes,
+                     hint='write names in quotes, like "ValueError"')
+    for k, (value, right) in enumerate(zip(map(_entry, got), EXPECTED_7_2)):
+        if not _same(value, right):
+            hints = _HINTS_7_2[k]
+            name = value if isinstance(value, str) else None
+            hint = next((h for key, h in hints.items() if key and name
+                         and key.lower() == name.lower()), hints[None])
+            raise NotYet(f"{_WHAT_7_2[k]} is not right yet", hint=hint, show=False)
+    return ("a stopped task sends no result, so get() gives up; the surviving worker took "
+            "the second stop() after task(1), and nothing replaced the dead workers, so "
+            "task(3) never ran.")
 
 
 # -- 7.3 -------------------------------------------------------------------------------
 
-@exercise("7.3", "A callback that cannot break the pool")
-def ex7_3(parsed: Any, problems: Any, trace: Any) -> str:
+EXPECTED_7_3 = [3, "quantity -1 is negative", 4, "quantity -5 is negative", 9]
+# Exceptions that are not Exceptions: a worker does not catch them, and its thread dies.
+_STOPPERS = ("SystemExit", "KeyboardInterrupt", "GeneratorExit")
+_KILLS = ("SystemExit (what sys.exit() raises) is not an Exception: the worker does not "
+          "catch it, its thread dies, and the result never arrives. Raise "
+          "ValueError(...) instead")
+_RAISE = ("in check_quantity(), raise ValueError(f\"quantity {n} is negative\"): get() "
+          "then raises it, and the caller's except block notes its message")
+
+
+def _killed_its_worker(task: Any) -> bool:
+    """Whether a recorded task ended its worker thread (it raised a BaseException)."""
+    error = getattr(task, "error", None) or ""
+    note = getattr(task, "note", None) or ""
+    return error.split(":", 1)[0] in _STOPPERS or "died" in note
+
+
+@exercise("7.3", "A task that reports with sys.exit()")
+def ex7_3(report: Any, trace: Any) -> str:
     tasks = recorded_tasks(trace, "ex7_3_trace")
     expect_true(tasks, "the pool ran no tasks: uncomment the code and fix it",
-                hint="keep the with block and the apply_async calls with callback=parse")
-    callbacks = [e for e in _events(trace) if e.kind == "callback"]
-    expect_true(callbacks, "no callback ran", hint="keep callback=parse in apply_async")
-    raised = [e for e in callbacks if e.status == "raised"]
-    expect_true(not raised, f"{len(raised)} callback(s) still raised, and the result "
-                "handler died with the first", hint="in parse(), catch the ValueError "
-                "that int() raises (try/except) and note the text in problems")
-    expect_true(len(callbacks) == 3 and all(e.status == "ok" for e in callbacks),
-                f"{len(callbacks)} of the 3 callbacks ran to the end",
-                hint="collect the three results inside the with block, with get(timeout=1)")
-    numbers = as_list(parsed, "parsed", "[100, 300]")
-    expect(_sorted(numbers), [100, 300], message="parsed is not right yet",
-           hint="parse() appends int(text) for each text that is a number")
-    notes = as_list(problems, "problems", "['n/a']")
-    expect_true(len(notes) == 1 and (notes[0] == "n/a" or isinstance(notes[0], ValueError)),
-                f"problems should hold the one text that is not a number; got {shown(notes)}",
-                hint="in the except block, append the text to problems")
-    return "every callback returned, so every result was delivered; the bad text is noted."
-
-
-# -- 7.4 -------------------------------------------------------------------------------
-
-EXPECTED_7_4 = [300, 700]
-
-
-def _own_pool_waits(trace: Any) -> list:
-    """Waits made by a worker thread on its own pool (the deadlock's shape)."""
-    workers = {(w.pool, w.name) for w in getattr(trace, "workers", None) or []}
-    return [e for e in _events(trace)
-            if e.kind in WAITS and (e.pool, e.thread) in workers]
-
-
-_WAITS_FOR_ITS_POOL = ("a task that waits for another task of its own pool waits for a "
-                       "worker that is busy waiting too")
-
-
-def _ex7_4_stub(totals: Any, trace: Any) -> str | None:
-    """While totals is ``...``: did the cell run the deadlocking code and stop?"""
-    tasks = getattr(trace, "tasks", None)
-    failed = [t for t in (tasks if isinstance(tasks, Sequence) else [])
-              if getattr(t, "outcome", None) == "failed"]
-    if failed:
-        return (f"your cell stopped before it set totals: a task failed in the pool "
-                f"({failed[0].error}); {_WAITS_FOR_ITS_POOL}")
-    return None
-
-
-@exercise("7.4", "A task that waits for its own pool", stub_note=_ex7_4_stub)
-def ex7_4(totals: Any, trace: Any) -> str:
-    tasks = recorded_tasks(trace, "ex7_4_trace")
-    expect_true(tasks, "the pool ran no tasks: uncomment the code and fix it",
-                hint="keep pool.map(total, [[1, 2], [3, 4]]) on a ThreadPool(2)")
+                hint="keep the with block and the apply_async calls of check_quantity")
+    died = [t for t in tasks if _killed_its_worker(t)]
+    expect_true(not died, f"{len(died)} task(s) ended their worker thread"
+                + (f" ({died[0].error})" if died else ""), hint=_KILLS)
+    got = as_list(report, "report", "[3, 'quantity -1 is negative', ...]")
+    if any(isinstance(v, BaseException) for v in got):
+        raise NotYet("report holds exception objects: check_quantity returned its error "
+                     "instead of raising it", hint=_RAISE, show=False)
     failed = [t for t in tasks if getattr(t, "outcome", None) == "failed"]
-    expect_true(not failed, "a task failed: " + (failed[0].error or "?" if failed else ""),
-                hint=_WAITS_FOR_ITS_POOL)
-    waits = _own_pool_waits(trace)
-    expect_true(not waits, "a task still waits for tasks of its own pool "
-                f"({waits[0].kind}() in a worker)" if waits else "",
-                hint="that works only while the pool has spare workers: call size_of() "
-                     "directly inside total(), or give the inner work a pool of its own")
-    return expect(as_list(totals, "totals", "[300, 700]"), EXPECTED_7_4,
-                  message="totals is not right yet",
-                  hint="total(pages) is the sum of size_of(page) for its pages",
-                  explain="no task waits for its own pool any more, so no worker can be "
-                          "stuck waiting for another.")
+    expect_true(failed, "no task raised: a negative quantity came back as an ordinary "
+                "result, so the caller cannot tell it from a good one", hint=_RAISE)
+    other = [t for t in failed if not (t.error or "").startswith("ValueError")]
+    expect_true(not other, "a task raised " + (other[0].error or "?" if other else "")
+                + ", not the ValueError the caller catches", hint=_RAISE)
+    return expect(got, EXPECTED_7_3, message="report is not right yet", hint=_RAISE,
+                  explain="an ordinary exception reaches get() like any other, and every "
+                          "worker lives on.")
