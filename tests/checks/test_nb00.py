@@ -3,11 +3,13 @@ mistake, nothing raises."""
 
 from __future__ import annotations
 
+import threading
 import time
 from multiprocessing.pool import ThreadPool
 
 import pytest
 
+import poolscope
 from poolscope.tutorial.checks import nb00
 from poolscope.trace import FINISHED, Task
 
@@ -65,10 +67,24 @@ CORPUS = [
     wrong("0.1", "counted all characters of the row", (6, 0.5, 5), hint="different items"),
     wrong("0.1", "map returned when worker 0 finished", (4, 0.4, 5), hint="caller's `=` ends"),
     wrong("0.1", "the longest task waited longest", (4, 0.5, 3), hint="started last"),
-    right("0.2", "3 waves of 0.2 s", (0.6,), praise="3 waves (4 + 4 + 2)"),
-    wrong("0.2", "total work / workers", (0.5,), hint="cannot be split"),
-    wrong("0.2", "one task after another", (2.0,), hint="one task after another"),
-    wrong("0.2", "all ten at once", (0.2,), hint="only 4 tasks run at the same time"),
+    # 0.2: map(fetch, range(10)) on ThreadPool(4): which items start, how many wait, and
+    # what the caller does
+    right("0.2", "items 0-3, 6 queued, the caller waits", ([0, 1, 2, 3], 6, "b"),
+          praise="6 wait in the queue"),
+    right("0.2", "another order, a tuple, (B)", ((3, 2, 1, 0), 6.0, "(B)")),
+    wrong("0.2", "all ten start at once", (list(range(10)), 0, "b"),
+          hint="at most 4 tasks at a time"),
+    wrong("0.2", "items counted from 1", ([1, 2, 3, 4], 6, "b"), hint="count from 0"),
+    wrong("0.2", "every third item, as if in chunks", ([0, 3, 6, 9], 6, "b"),
+          hint="in the order map put them there"),
+    wrong("0.2", "only two at once", ([0, 1], 8, "b"), hint="each takes one task at once"),
+    wrong("0.2", "every task queued", ([0, 1, 2, 3], 10, "b"),
+          hint="only the others wait"),
+    wrong("0.2", "the last round's tasks queued", ([0, 1, 2, 3], 2, "b"),
+          hint="2 tasks run in the last round"),
+    wrong("0.2", "the caller runs tasks too", ([0, 1, 2, 3], 6, "a"),
+          hint="the caller does not run tasks"),
+    wrong("0.2", "the caller goes on at once", ([0, 1, 2, 3], 6, "c"), hint="that is map_async"),
     right("0.3", "pool.map on ThreadPool(3)", lambda: recorded(pool_map), praise="2 waves"),
     right("0.3", "pool.map with chunksize=2", lambda: recorded(pool_map_in_chunks),
           praise="chunksize=2"),
@@ -104,11 +120,44 @@ def test_ex0_1_forms(capsys, answer, hint):
     assert ok is (hint is None) and (hint is None or hint in out), out
 
 
-@pytest.mark.parametrize("answer, hint", [(1, "how many rounds"), (0.8, "how many rounds"),
-                                          ("0.6", "should be a number")])
-def test_ex0_2_other_wrong_answers(capsys, answer, hint):
-    ok, out = run(nb00.ex0_2, capsys, answer)
-    assert ok is False and "not solved yet" in out and hint in out
+@pytest.mark.parametrize("answer, hint", [
+    (("0, 1, 2, 3", 6, "b"), "started should be a list"),
+    (([0, 1, 2, "3"], 6, "b"), "each item of started should be a number"),
+    (([0, 1, 2, 3], 6.5, "b"), "queued should be a whole number"),
+    (([0, 1, 2, 3], 6, "e"), "one of the letters"),
+    (([0, 1, 2, 3], 6, 2), "write the letter as a string"),
+])
+def test_ex0_2_answers_of_other_forms(capsys, answer, hint):
+    ok, out = run(nb00.ex0_2, capsys, *answer)
+    assert ok is False and "not solved yet" in out and hint in out, out
+
+
+@pytest.mark.parametrize("letter", ["a", "c"])
+def test_ex0_2_a_wrong_letter_does_not_give_the_right_one_away(capsys, letter):
+    ok, out = run(nb00.ex0_2, capsys, [0, 1, 2, 3], 6, letter)
+    assert ok is False and "(b)" not in out and "'b'" not in out, out
+
+
+def test_ex0_2_the_right_answer_is_what_a_real_pool_does():
+    # The first four tasks meet at a barrier, so none finishes before four run at once
+    # (a sleep would leave that to the machine's load); a pool that took other items
+    # first, or fewer at once, would break the barrier after its timeout.
+    meet = threading.Barrier(4, timeout=10)
+
+    def fetch_at_the_barrier(page):
+        if page < 4:
+            meet.wait()
+        return f"page {page}"
+
+    with poolscope.record() as trace:
+        with ThreadPool(4) as pool:
+            pool.map(fetch_at_the_barrier, range(10))
+    first_done = min(t.finished for t in trace.tasks)
+    started = sorted(t.index for t in trace.tasks if t.started < first_done)
+    waited = sum(t.started >= first_done for t in trace.tasks)
+    blocked = [e for e in trace.events if e.kind == "map"]
+    assert blocked and blocked[0].end >= max(t.finished for t in trace.tasks)  # (b)
+    assert nb00.ex0_2(started, waited, "b", quiet=True), (started, waited)
 
 
 def test_ex0_3_a_synthetic_trace_of_the_right_shape_passes():
@@ -122,7 +171,8 @@ def test_ex0_3_needs_the_trace(capsys):
 
 @pytest.mark.parametrize("check, answers", [(nb00.ex0_1, (..., ..., ...)),
                                             (nb00.ex0_1, (4, ..., 5)),
-                                            (nb00.ex0_2, (...,)),
+                                            (nb00.ex0_2, (..., ..., ...)),
+                                            (nb00.ex0_2, ([0, 1, 2, 3], ..., "b")),
                                             (nb00.ex0_3, (..., synthetic()))])
 def test_the_stub_asks_for_an_answer(capsys, check, answers):
     ok, out = run(check, capsys, *answers)
@@ -131,7 +181,7 @@ def test_the_stub_asks_for_an_answer(capsys, check, answers):
 
 # --- garbage and nasty answers never raise -------------------------------------------------
 
-CASES = [(nb00.ex0_1, (4, 0.5, 5)), (nb00.ex0_2, (0.6,)), (nb00.ex0_3, (PAGES, synthetic()))]
+CASES = [(nb00.ex0_1, (4, 0.5, 5)), (nb00.ex0_2, ([0, 1, 2, 3], 6, "b")), (nb00.ex0_3, (PAGES, synthetic()))]
 
 
 @pytest.mark.parametrize("check, right", CASES, ids=["0.1", "0.2", "0.3"])
@@ -147,11 +197,11 @@ def test_nasty_answers_never_raise(capsys, check, right, junk):
 
 
 def test_ex0_2_a_huge_int_is_feedback(capsys):
-    ok, out = run(nb00.ex0_2, capsys, 10 ** 5000)
+    ok, out = run(nb00.ex0_2, capsys, [0, 1, 2, 3], 10 ** 5000, "b")
     assert ok is False and "far out of range" in out and "5000 digits" in out
 
 
 def test_quiet_prints_nothing(capsys):
-    assert nb00.ex0_2(0.6, quiet=True) is True
-    assert nb00.ex0_2(0.5, quiet=True) is False
+    assert nb00.ex0_2([0, 1, 2, 3], 6, "b", quiet=True) is True
+    assert nb00.ex0_2([0, 1, 2, 3], 10, "b", quiet=True) is False
     assert capsys.readouterr().out == ""

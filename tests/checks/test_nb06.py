@@ -5,12 +5,18 @@ Exercise 6.4's check runs the learner's Experiment (in a pool of its own) and co
 
 from __future__ import annotations
 
+import threading
+import time
+from multiprocessing.pool import ThreadPool
+
 import pytest
 
+import poolscope
 from poolscope.tutorial.checks import nb06
 from poolscope.tutorial.playground import Experiment
+from poolscope.tutorial.playground import run as run_experiment
 
-from check_helpers import run
+from check_helpers import not_yet, run
 from corpus import corpus_test, right, wrong
 
 GARBAGE = [None, "3", 3 + 2j, ValueError("boom"), [1, 2], float("nan"), True, object()]
@@ -23,21 +29,36 @@ def fix(**changes):
 
 
 CORPUS = [
-    right("6.1", "3 waves, 0.3 s", (3, 0.3), praise="waves of 4, 4 and 2"),
-    right("6.1", "3.0 waves, 0.31 s", (3.0, 0.31)),
-    wrong("6.1", "2 waves (10 // 4)", (2, 0.2), hint="hold only 8 tasks"),
-    wrong("6.1", "one task at a time", (10, 1.0), hint="one task at a time"),
-    wrong("6.1", "2.5 waves (10 / 4)", (2.5, 0.25), hint="count whole rounds"),
-    wrong("6.1", "the short last wave counted as half", (3, 0.25),
-          hint="the last wave has only 2 tasks"),
-    wrong("6.1", "4 waves", (4, 0.4), hint="divide the tasks by the workers and round up"),
+    # 6.1: ThreadPool(2).map(time.sleep, [0.7, 0.1, 0.1, 0.1, 0.1]) - run for real below
+    right("6.1", "item 0 alone; 1, 2, 3, 4, then 0", ([0], [1, 2, 3, 4, 0]),
+          praise="took each next item as soon as it was free"),
+    right("6.1", "no other item (an empty list), as a tuple", ([], (1, 2, 3, 4, 0))),
+    wrong("6.1", "items dealt out in turn", ([0, 2, 4], [1, 3, 0, 2, 4]),
+          hint="does not deal the items out in turn"),
+    wrong("6.1", "the list cut in two halves", ([0, 1, 2], [3, 4, 0, 1, 2]),
+          hint="does not cut the list into one part per worker"),
+    wrong("6.1", "item 0's worker takes the last item", ([0, 4], [1, 2, 3, 0, 4]),
+          hint="has the other worker left any item for it?"),
+    wrong("6.1", "finished in input order", ([0], [0, 1, 2, 3, 4]),
+          hint="that is the order of map's results"),
+    wrong("6.1", "item 0 before the last short one", ([0], [1, 2, 3, 0, 4]),
+          hint="does it finish them before item 0's 0.7 s are over?"),
+    wrong("6.1", "an item missing from the order", ([0], [1, 2, 3, 4]),
+          hint="list each of the items 0 to 4 once"),
 
-    right("6.2", "0.4 s, 2 idle", (0.4, 2), praise="two get nothing"),
-    wrong("6.2", "as if chunksize were 1", (0.2, 0), hint="takes 4 items at once"),
-    wrong("6.2", "all 8 in a row", (0.8, 2),
-          hint="how many items does one worker run in a row"),
-    wrong("6.2", "no worker idle", (0.4, 0), hint="make 2 chunks"),
-    wrong("6.2", "two waves of single tasks", (0.2, 2), hint="that is 2 waves of 4 single tasks"),
+    # 6.2: Experiment(workers=4, tasks=10, duration=0.1, chunksize=4)
+    right("6.2", "8 and 9; one task per chunk", ([8, 9], "b"), praise="0-3, 4-7, 8-9"),
+    right("6.2", "9 and 8, (B)", ((9, 8), "(B)")),
+    wrong("6.2", "a full chunk of 4 past the end", ([8, 9, 10, 11], "b"),
+          hint="only 10 items"),
+    wrong("6.2", "the last four items", ([6, 7, 8, 9], "b"), hint="from the start of the list"),
+    wrong("6.2", "every fourth item", ([3, 7], "b"), hint="not every fourth item"),
+    wrong("6.2", "a worker runs its chunk's items at once", ([8, 9], "a"),
+          hint="the items of its chunk run one after another"),
+    wrong("6.2", "one worker per chunk is started", ([8, 9], "c"),
+          hint="all 4 workers start with the pool"),
+    wrong("6.2", "the idle worker waits for the GIL", ([8, 9], "d"),
+          hint="a sleeping thread lets go of the GIL"),
 
     right("6.3", "map_async, chunksize=3", fix(method="map_async"), praise="4 chunks of 3"),
     right("6.3", "map, chunksize=3", fix(method="map")),
@@ -88,9 +109,60 @@ def test_unanswered_and_garbage_never_raise(check, arity, capsys):
         assert ok is False and "not solved yet." in out and out.isascii()
 
 
-def test_ex6_1_each_wave_takes_one_task_length(capsys):
-    ok, out = run(nb06.ex6_1, capsys, 3, 1.0)
-    assert ok is False and "each wave takes as long as one task" in out
+def test_ex6_1_the_right_answer_is_what_a_real_pool_does():
+    # The notebook's cell, with item 0 held until items 1 to 4 have run (an Event rather
+    # than a long sleep, so that a loaded machine cannot change who takes what): a pool
+    # that dealt items out in turn would leave item 2 behind item 0, and time out.
+    short_ones_done = threading.Event()
+    done = []
+
+    def nap(item):
+        if item == 0:
+            assert short_ones_done.wait(10), "items 1-4 did not all run meanwhile"
+            time.sleep(0.2)  # item 4's finish is recorded when it returns, just after
+        else:
+            done.append(item)
+            if len(done) == 4:
+                short_ones_done.set()
+        return item
+
+    with poolscope.record() as trace:
+        with ThreadPool(2) as pool:
+            pool.map(nap, range(len(nb06.SLEEPS_6_1)))
+    by_worker = {}
+    for task in trace.tasks:
+        by_worker.setdefault(task.worker, []).append(task.index)
+    same = next(items for items in by_worker.values() if 0 in items)
+    order = [t.index for t in sorted(trace.tasks, key=lambda t: t.finished)]
+    assert nb06.ex6_1(same, order, quiet=True), (same, order)
+
+
+def test_ex6_2_the_right_answer_is_what_the_experiment_runs():
+    trace = run_experiment(Experiment(workers=4, tasks=10, duration=0.01, chunksize=4))
+    chunks = {}
+    for task in trace.tasks:
+        chunks.setdefault(task.chunk, []).append(task.index)
+    last = max(chunks.values(), key=max)
+    assert sorted(map(sorted, chunks.values())) == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
+    assert len({t.worker for t in trace.tasks}) == 3  # a fourth worker had nothing
+    assert nb06.ex6_2(last, "b", quiet=True)
+
+
+@pytest.mark.parametrize("answer, hint", [
+    (([0], [1, 2, 3, 4, 0.5]), "each item of finish_order should be a whole number"),
+    (("0", [1, 2, 3, 4, 0]), "same_worker_as_0 should be a list"),
+    (([8, 9], "e"), "one of the letters"),
+])
+def test_answers_of_other_forms(capsys, answer, hint):
+    check = nb06.ex6_2 if answer[0] == [8, 9] else nb06.ex6_1
+    ok, out = run(check, capsys, *answer)
+    assert ok is False and not_yet(out, hint), out
+
+
+@pytest.mark.parametrize("letter", ["a", "c", "d"])
+def test_ex6_2_a_wrong_letter_does_not_give_the_right_one_away(capsys, letter):
+    ok, out = run(nb06.ex6_2, capsys, [8, 9], letter)
+    assert ok is False and "(b)" not in out and "'b'" not in out, out
 
 
 @pytest.mark.parametrize("method", ["starmap", "starmap_async", "imap_unordered"])

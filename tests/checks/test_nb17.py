@@ -5,6 +5,7 @@ notebook's fetch functions and download()), run for real against the check's ser
 
 from __future__ import annotations
 
+import itertools
 import re
 import threading
 import time
@@ -13,13 +14,15 @@ from urllib.request import urlopen
 
 import pytest
 
+import poolscope
 from poolscope.tutorial.checks import nb17
+from poolscope.tutorial.server import serve
 
 from check_helpers import every_check_tests, not_yet, run
 from corpus import corpus_test, right, wrong
 
-GARBAGE = [None, "0.4", 4 + 2j, ValueError("boom"), [1, 2], float("nan"), True, object()]
-CHECKS = [(nb17.ex17_1, 1), (nb17.ex17_2, 2), (nb17.ex17_3, 1)]
+GARBAGE = [None, "b", 4 + 2j, ValueError("boom"), [1, 2], float("nan"), True, object()]
+CHECKS = [(nb17.ex17_1, 2), (nb17.ex17_2, 2), (nb17.ex17_3, 1)]
 
 
 # --- the notebook's functions, as a learner's answer cells use them -----------------------
@@ -130,14 +133,19 @@ def download_errors_left_in_pages(urls):
 
 
 CORPUS = [
-    # 17.1: the makespan of ThreadPool(20).map(fetch, urls, chunksize=1), 10 slots
-    right("17.1", "4 rounds of 0.1 s", (0.4,), praise="4 rounds of 0.1 s"),
-    right("17.1", "4 rounds, rounded", (0.41,)),
-    wrong("17.1", "20 workers make 2 rounds", (0.2,), hint="the other 10 requests wait in its queue"),
-    wrong("17.1", "all 40 at once", (0.1,), hint="40 requests served at once"),
-    wrong("17.1", "5 slots", (0.8,), hint="not 5"),
-    wrong("17.1", "one page at a time", (4.0,), hint="one page at a time"),
-    wrong("17.1", "some other guess", (1.3,), hint="how many rounds?"),
+    # 17.1: what ThreadPool(20).map(fetch, urls, chunksize=1) does against 10 slots
+    right("17.1", "(b), 20 tasks running", ("b", 20), praise="the other 10 wait in its queue"),
+    right("17.1", "(B), 20.0", ("(B)", 20.0)),
+    wrong("17.1", "(a) twice as fast", ("a", 20), hint="the others wait for a free slot"),
+    wrong("17.1", "(c) the pool holds back the tasks beyond 10", ("c", 10),
+          hint="the pool knows nothing of the server's limit"),
+    wrong("17.1", "(d) the requests beyond 10 fail", ("d", 20), hint="it fails none of them"),
+    wrong("17.1", "(b), but only 10 tasks running", ("b", 10),
+          hint="a task whose request waits in the server's queue is still running"),
+    wrong("17.1", "(b), all 40 pages running at once", ("b", 40),
+          hint="a worker runs one task at a time"),
+    wrong("17.1", "(b), 30 running: 20 plus the server's queue", ("b", 30),
+          hint="a worker runs one task at a time"),
     # 17.2: (workers, chunksize), each run against the check's server
     right("17.2", "10 workers, chunks of 1", (10, 1), praise="4 pages each"),
     right("17.2", "10 workers, map's default chunks", (10, None), praise="4 pages each"),
@@ -176,12 +184,40 @@ CORPUS = [
 test_corpus = corpus_test(nb17, CORPUS)
 
 
-# --- 17.1: answers that are not numbers ----------------------------------------------------
+# --- 17.1: answers of other forms, and what a real run shows -------------------------------
 
-@pytest.mark.parametrize("answer", ["0.4", float("inf")])
-def test_ex10_1_wants_a_number(capsys, answer):
-    ok, out = run(nb17.ex17_1, capsys, answer)
-    assert ok is False and not_yet(out, "write a number"), out
+@pytest.mark.parametrize("answer, hint", [
+    (("e", 20), "one of the letters"),
+    ((2, 20), "write the letter as a string"),
+    (("b", "20"), "running should be a number"),
+    (("b", 20.5), "running should be a whole number"),
+])
+def test_ex17_1_answers_of_other_forms(capsys, answer, hint):
+    ok, out = run(nb17.ex17_1, capsys, *answer)
+    assert ok is False and not_yet(out, hint), out
+
+
+@pytest.mark.parametrize("letter", ["a", "c", "d"])
+def test_ex17_1_a_wrong_letter_does_not_give_the_right_one_away(capsys, letter):
+    ok, out = run(nb17.ex17_1, capsys, letter, 20)
+    assert ok is False and "(b)" not in out and "'b'" not in out, out
+
+
+def test_ex17_1_the_right_answer_is_what_a_real_run_shows():
+    # The notebook's cell against the check's kind of server (0.1 s a page, 10 slots):
+    # the server never serves more than 10, some requests wait in its queue, and the
+    # pool has more than 10 tasks running at once (counts, not seconds).
+    with serve(latency=nb17.LATENCY, limit=nb17.LIMIT, pages=nb17.PAGES) as server:
+        urls = [server.url(f"/page/{n}") for n in range(nb17.PAGES)]
+        with poolscope.record() as trace:
+            with ThreadPool(20) as pool:
+                pages = pool.map(fetch, urls, chunksize=1)
+        peak, queued = server.peak(), sum(r.queued for r in server.log)
+    edges = sorted([(t.started, 1) for t in trace.tasks] + [(t.finished, -1) for t in trace.tasks])
+    running = max(itertools.accumulate(step for _, step in edges))
+    assert len(pages) == nb17.PAGES and peak <= nb17.LIMIT and queued > 0
+    assert running > nb17.LIMIT
+    assert nb17.ex17_1("b", nb17.WORKERS_17_1, quiet=True)
 
 
 # --- 17.2: what the run adds, and settings that run nothing -------------------------------
@@ -299,7 +335,7 @@ test_the_stub_says_replace_the_dots, test_garbage_never_raises = every_check_tes
 
 
 def test_quiet_prints_nothing(capsys):
-    assert nb17.ex17_1(0.4, quiet=True) is True
-    assert nb17.ex17_1(0.2, quiet=True) is False
+    assert nb17.ex17_1("b", 20, quiet=True) is True
+    assert nb17.ex17_1("b", 10, quiet=True) is False
     assert nb17.ex17_3(None, quiet=True) is False
     assert capsys.readouterr().out == ""

@@ -1,8 +1,8 @@
 """Checks for the exercises of ``00-Overview.ipynb``.
 
-    >>> ex0_2(0.6)
-    Exercise 0.2 - How long do ten tasks take?: solved!
-      10 tasks on 4 workers run in 3 waves (4 + 4 + 2) of 0.2 s each.
+    >>> ex0_2([0, 1, 2, 3], 6, "b")
+    Exercise 0.2 - Who runs, who waits?: solved!
+      items 0-3 start at once and 6 wait in the queue, each until a worker is free; the caller waits in map until the last result is in.
     True
 
 The small helpers ``number``, ``whole`` and ``trace_data`` come from ``checks._traces``
@@ -14,7 +14,9 @@ from __future__ import annotations
 from typing import Any
 
 from . import NotYet, exercise, expect, expect_true
-from ._traces import largest_chunk, number, trace_data, waited_before_submitting, whole
+from ._feedback import expect_letter, shown
+from ._traces import (as_list, largest_chunk, number, trace_data,
+                      waited_before_submitting, whole)
 
 # Exercise 0.1 reads the timeline shown in the notebook: ThreadPool(2), map over sleeps
 # of 0.2, 0.1, 0.1, 0.3, 0.1 and 0.2 s.
@@ -49,22 +51,54 @@ def ex0_1(tasks_on_worker_1: Any, map_returned_at: Any, waited_longest: Any) -> 
             "5 finished; item 5 waited 0.3 s for a free worker.")
 
 
-@exercise("0.2", "How long do ten tasks take?")
-def ex0_2(makespan: Any) -> str:
-    got = number(makespan, "makespan", "1.5 (seconds)")
-    if abs(got - 0.6) <= 0.05:
-        return "10 tasks on 4 workers run in 3 waves (4 + 4 + 2) of 0.2 s each."
-    if abs(got - 0.5) <= 0.05:
-        hint = ("10 x 0.2 s / 4 workers is 0.5 s, but a task cannot be split between "
-                "workers: count the waves, and the last one is not full")
-    elif abs(got - 2.0) <= 0.05:
-        hint = "that is one task after another; the pool runs up to 4 at the same time"
-    elif abs(got - 0.2) <= 0.05:
-        hint = "only 4 tasks run at the same time; the others wait in the queue"
-    else:
-        hint = ("each worker runs one task at a time: how many rounds (waves) of at most "
-                "4 tasks does it take to run 10 tasks, and how long is one round?")
-    raise NotYet(f"makespan = {got:g} s is not right yet", hint=hint, show=False)
+# Exercise 0.2 asks what the pool does at the start of map(fetch, range(10)) on a
+# ThreadPool(4): every item is a task of its own (divmod(10, 4 * 4) gives chunksize 1), the
+# four workers take items 0-3 from the queue at once, six wait, and map blocks the caller.
+EX0_2_STARTED = [0, 1, 2, 3]
+EX0_2_QUEUED = 6
+_HINTS_0_2 = {
+    "a": "the caller does not run tasks: the pool's workers do (the built-in map would run "
+         "them in the caller, one after another)",
+    "c": "that is map_async (notebook 03): map blocks until every result is in, the `=` on "
+         "the caller's row",
+}
+
+
+def _started(value: Any) -> list[int]:
+    items = as_list(value, "started", "[5, 6, 7]")
+    return sorted(whole(x, "each item of started", "5 (an item index)") for x in items)
+
+
+@exercise("0.2", "Who runs, who waits?")
+def ex0_2(started: Any, queued: Any, caller: Any) -> str:
+    items = _started(started)
+    waiting = whole(queued, "queued", "7")
+    if items != EX0_2_STARTED:
+        if len(set(items)) > 4:
+            hint = ("a pool of 4 runs at most 4 tasks at a time, one per worker: the other "
+                    "items wait in the queue")
+        elif items == [1, 2, 3, 4]:
+            hint = "item indexes count from 0, as on the timeline's rows: range(10) is 0 to 9"
+        elif len(items) == 4 and len(set(items)) == 4:
+            hint = ("the workers take the items from the queue in the order map put them "
+                    "there; with at most four items per worker each item is a task of its "
+                    "own, not a chunk")
+        else:
+            hint = "4 workers, each free at the start: each takes one task at once"
+        raise NotYet(f"started = {shown(started)} is not right yet", hint=hint, show=False)
+    if waiting != EX0_2_QUEUED:
+        hints = {10: "the 4 workers take the first 4 tasks at once: only the others wait",
+                 2: "2 tasks run in the last round; at the start, every task that no worker "
+                    "has taken yet waits",
+                 0: "a task waits in the queue while every worker is busy: 10 tasks, "
+                    "4 workers",
+                 4: "4 tasks run; queued counts those waiting for a free worker"}
+        raise NotYet(f"queued = {waiting} is not right yet", show=False,
+                     hint=hints.get(waiting, "map submitted all 10 tasks at once, and the "
+                                             "4 workers took one each"))
+    expect_letter(caller, "b", _HINTS_0_2)
+    return ("items 0-3 start at once and 6 wait in the queue, each until a worker is free; "
+            "the caller waits in map until the last result is in.")
 
 
 @exercise("0.3", "Map over a pool")

@@ -1,39 +1,40 @@
 """Checks for the exercises of ``06-Playground.ipynb``.
 
-    >>> ok = ex6_1(3, 0.3)
-    Exercise 6.1 - Waves of equal tasks: solved!
-      10 tasks on 4 workers: waves of 4, 4 and 2, each 0.1 s long.
-    >>> ex6_1(2, 0.25)
-    Exercise 6.1 - Waves of equal tasks: not solved yet.
-      waves is not right yet
-      expected: 3
-      got:      2
-      hint: 2 waves of 4 workers hold only 8 tasks; the 9th and 10th need one more
+    >>> ok = ex6_1([0], [1, 2, 3, 4, 0])
+    Exercise 6.1 - Who takes the next item?: solved!
+      item 0 kept its worker busy for 0.7 s; the other worker took each next item as soon as it was free: 1, 2, 3 and 4.
+    >>> ex6_1([0, 2, 4], [1, 2, 3, 4, 0])
+    Exercise 6.1 - Who takes the next item?: not solved yet.
+      same_worker_as_0 = [0, 2, 4] is not right yet
+      hint: the pool does not deal the items out in turn: a worker takes the next item from the queue when it is free, and item 0 keeps its worker busy for 0.7 s
     False
 
-Exercises 6.3 and 6.4 take an :class:`~poolscope.tutorial.playground.Experiment`; 6.4 runs it
-(in a pool of its own, in about half a second) and counts what the shutdown dropped.
+Exercises 6.1 and 6.2 judge predictions (lists and a letter), so no run can flip them.
+Exercises 6.3 and 6.4 take an :class:`~poolscope.tutorial.playground.Experiment`; 6.4
+runs it (in a pool of its own, in about half a second) and counts what the shutdown
+dropped.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import math
 from typing import Any
 
-from .._experiment import APPLY, ASYNC, Experiment, run
+from ..playground import Experiment, run
 from ...trace import NEVER_STARTED
 from . import NotYet, exercise, expect
+from ._feedback import expect_letter, shown
+from ._traces import as_list, whole
 
-_TOLERANCE = 0.02  # seconds: a makespan prediction within this counts as right
 RUN_SECONDS = 0.5  # the shortest tasks exercise 6.4 runs (see ex6_4)
+APPLY = ("apply", "apply_async")  # one task per call: they take no chunksize
+ASYNC = ("apply_async", "map_async", "starmap_async")  # the caller goes on at once
 
 
-def _number(value: Any, name: str, example: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise NotYet(f"{name} should be a number", expected=example, got=value,
-                     hint=f"write a number, like {example}")
-    return value
+def _items(value: Any, name: str, example: str) -> list[int]:
+    """``value`` as a list of whole numbers (item indexes), or NotYet."""
+    items = as_list(value, name, example)
+    return [whole(x, f"each item of {name}", "3 (an item index)") for x in items]
 
 
 def _experiment(value: Any, name: str) -> Experiment:
@@ -49,42 +50,80 @@ def _experiment(value: Any, name: str) -> Experiment:
 
 # -- 6.1 ------------------------------------------------------------------------------
 
-@exercise("6.1", "Waves of equal tasks")
-def ex6_1(waves: Any, makespan: Any) -> str:
-    waves = _number(waves, "waves", "3")
-    makespan = _number(makespan, "makespan", "0.3")
-    hints = {2: "2 waves of 4 workers hold only 8 tasks; the 9th and 10th need one more",
-             10: "that is one task at a time; 4 workers run 4 tasks at once",
-             2.5: "a wave is a round of tasks that run side by side: count whole rounds"}
-    if waves != 3:
-        raise NotYet("waves is not right yet", expected=3, got=waves,
-                     hint=hints.get(waves, "divide the tasks by the workers and round up"))
-    if abs(makespan - 0.25) < 1e-9:
-        raise NotYet("makespan is not right yet", expected=0.3, got=makespan,
-                     hint="the last wave has only 2 tasks, but each still takes 0.1 s")
-    if abs(makespan - 0.3) > _TOLERANCE:
-        raise NotYet("makespan is not right yet", expected=0.3, got=makespan,
-                     hint="each wave takes as long as one task: 0.1 s")
-    return "10 tasks on 4 workers: waves of 4, 4 and 2, each 0.1 s long."
+# ThreadPool(2).map(time.sleep, SLEEPS_6_1): 5 items on 2 workers make chunks of one item
+# (divmod(5, 2 * 4) rounded up), so a worker takes the next item whenever it is free.
+SLEEPS_6_1 = [0.7, 0.1, 0.1, 0.1, 0.1]
+FINISH_ORDER_6_1 = [1, 2, 3, 4, 0]
+
+
+@exercise("6.1", "Who takes the next item?")
+def ex6_1(same_worker_as_0: Any, finish_order: Any) -> str:
+    items = _items(same_worker_as_0, "same_worker_as_0", "[0, 3]")
+    order = _items(finish_order, "finish_order", "[4, 3, 2, 1, 0]")
+    others = sorted(set(items) - {0})  # with or without item 0 itself
+    if others:
+        if others == [2, 4]:
+            hint = ("the pool does not deal the items out in turn: a worker takes the next "
+                    "item from the queue when it is free, and item 0 keeps its worker busy "
+                    "for 0.7 s")
+        elif others == [1, 2]:
+            hint = ("map does not cut the list into one part per worker: 5 items on 2 "
+                    "workers go out one at a time (chunks of 1), each to whichever worker "
+                    "is free")
+        else:
+            hint = ("item 0 keeps its worker busy for 0.7 s: by then, has the other worker "
+                    "left any item for it?")
+        raise NotYet(f"same_worker_as_0 = {shown(same_worker_as_0)} is not right yet",
+                     hint=hint, show=False)
+    if order != FINISH_ORDER_6_1:
+        if sorted(order) != sorted(FINISH_ORDER_6_1):
+            hint = "list each of the items 0 to 4 once, the first to finish first"
+        elif order == [0, 1, 2, 3, 4]:
+            hint = ("that is the order of map's results (input order); the items finish "
+                    "when their sleeps end, and item 0 sleeps 0.7 s")
+        elif order[-1] != 0:
+            hint = ("one worker runs items 1 to 4 one after another, 0.1 s each: does it "
+                    "finish them before item 0's 0.7 s are over?")
+        else:
+            hint = "the items 1 to 4 run one after another on one worker, in the queue's order"
+        raise NotYet(f"finish_order = {shown(finish_order)} is not right yet", hint=hint,
+                     show=False)
+    return ("item 0 kept its worker busy for 0.7 s; the other worker took each next item "
+            "as soon as it was free: 1, 2, 3 and 4.")
 
 
 # -- 6.2 ------------------------------------------------------------------------------
 
-@exercise("6.2", "Chunks and idle workers")
-def ex6_2(makespan: Any, idle: Any) -> str:
-    makespan = _number(makespan, "makespan", "0.4")
-    idle = _number(idle, "idle", "2")
-    if abs(makespan - 0.2) < _TOLERANCE:
-        raise NotYet("makespan is not right yet", expected=0.4, got=makespan,
-                     hint="that is 2 waves of 4 single tasks; with chunksize=4 a worker "
-                          "takes 4 items at once and runs them one after another")
-    if abs(makespan - 0.4) > _TOLERANCE:
-        raise NotYet("makespan is not right yet", expected=0.4, got=makespan,
-                     hint="8 items in chunks of 4: how many items does one worker run in a row?")
-    expect(idle, 2, message="idle is not right yet",
-           hint="8 items in chunks of 4 make 2 chunks, and a chunk goes to one worker")
-    return ("2 chunks of 4: two workers run 4 tasks each in a row (0.4 s), two get nothing. "
-            "map's default here would be chunksize 1 (divmod(8, 4 * 4) rounded up).")
+# Experiment(workers=4, tasks=10, duration=0.1, chunksize=4): chunks 0-3, 4-7 and 8-9.
+LAST_CHUNK_6_2 = [8, 9]
+_HINTS_6_2 = {
+    "a": "a worker runs one item at a time: the items of its chunk run one after another",
+    "c": "all 4 workers start with the pool, before anything is submitted (notebook 01): "
+         "the fourth is there, with nothing to take",
+    "d": "these tasks sleep, and a sleeping thread lets go of the GIL: the fourth worker "
+         "has no task at all",
+}
+
+
+@exercise("6.2", "What chunksize=4 changes")
+def ex6_2(last_chunk: Any, why: Any) -> str:
+    items = sorted(_items(last_chunk, "last_chunk", "[3, 4]"))
+    if items != LAST_CHUNK_6_2:
+        if any(i > 9 for i in items):
+            hint = "there are only 10 items, 0 to 9: the last chunk holds what is left"
+        elif items and items != list(range(items[0], items[0] + len(items))):
+            hint = ("a chunk is a run of neighbouring items (a slice of the list), not "
+                    "every fourth item")
+        elif items == [6, 7, 8, 9]:
+            hint = ("map cuts chunks of 4 from the start of the list, in order: the last "
+                    "one holds what is left")
+        else:
+            hint = "map cuts the list into chunks of 4 items from the start: which are left?"
+        raise NotYet(f"last_chunk = {shown(last_chunk)} is not right yet", hint=hint,
+                     show=False)
+    expect_letter(why, "b", _HINTS_6_2)
+    return ("3 chunks (0-3, 4-7, 8-9), each one task for one worker, which runs its items "
+            "one after another: the fourth worker finds the queue empty.")
 
 
 # -- 6.3 ------------------------------------------------------------------------------

@@ -1,17 +1,15 @@
 """Checks for the exercises of ``17-Capstone.ipynb``.
 
-    >>> ok = ex17_1(0.4)
+    >>> ok = ex17_1("b", 20)
     Exercise 17.1 - Twenty workers, ten slots: solved!
-      the server serves 10 requests at once: 40 pages take 4 rounds of 0.1 s, however many workers wait.
-    >>> ex17_1(0.2)
+      the pool runs 20 tasks at once and the server serves 10 of their requests; the other 10 wait in its queue, so the job is no faster than with 10 workers.
+    >>> ex17_1("b", 10)
     Exercise 17.1 - Twenty workers, ten slots: not solved yet.
-      makespan is not right yet
-      expected: 0.4
-      got:      0.2
-      hint: 20 workers would fetch 40 pages in 2 rounds, but the server serves only 10 at once: the other 10 requests wait in its queue
+      running = 10 is not right yet
+      hint: a task whose request waits in the server's queue is still running, for the pool: its worker is busy waiting
     False
 
-Exercises 17.2 and 17.3 run the learner's settings or function against a server of
+Exercise 17.1 judges a prediction. Exercises 17.2 and 17.3 run the learner's settings or function against a server of
 their own (:mod:`poolscope.tutorial.server`, on this machine), record the run, and judge what
 the recording and the server's log show: every page fetched once, failures reported
 rather than raised, no page waited for longer than a timeout allows. Verdicts rest on
@@ -35,6 +33,7 @@ from ...recording import record
 from ..server import Request, serve
 from ...trace import Trace
 from . import NotYet, exercise, expect, expect_true
+from ._feedback import expect_letter
 from ._traces import whole
 
 PAGES = 40  # the notebook's job: /page/0 ... /page/39
@@ -65,23 +64,36 @@ def _once_each(log: list[Request], paths: list[str]) -> None:
 
 # -- 17.1 ------------------------------------------------------------------------------
 
+# ThreadPool(20).map(fetch, urls, chunksize=1) against a server that serves 10 requests
+# at once and queues the others: every worker sends a request, so the pool has 20 tasks
+# running while the server serves 10 of them.
+WORKERS_17_1 = 20
+_HINTS_17_1 = {
+    "a": "the server serves at most 10 requests at once, whoever sends them: the others "
+         "wait for a free slot",
+    "c": "the pool knows nothing of the server's limit: each of its workers takes a page "
+         "and sends its request at once",
+    "d": "this server makes the requests beyond its limit wait in a queue (the top of the "
+         "notebook says so); it fails none of them",
+}
+
+
 @exercise("17.1", "Twenty workers, ten slots")
-def ex17_1(makespan: Any) -> str:
-    if isinstance(makespan, bool) or not isinstance(makespan, (int, float)) \
-            or not math.isfinite(makespan):
-        raise NotYet("makespan should be a number of seconds", expected=0.4, got=makespan,
-                     hint="write a number, like 1.5")
-    hints = {0.2: "20 workers would fetch 40 pages in 2 rounds, but the server serves only "
-                  "10 at once: the other 10 requests wait in its queue",
-             0.1: "one round of 0.1 s would need 40 requests served at once",
-             0.8: "the server serves 10 requests at once, not 5",
-             4.0: "that is one page at a time"}
-    hint = next((h for m, h in hints.items() if abs(makespan - m) < 0.02),
-                "40 pages, at most 10 served at once, 0.1 s each: how many rounds?")
-    if abs(makespan - 0.4) > 0.02:
-        raise NotYet("makespan is not right yet", expected=0.4, got=makespan, hint=hint)
-    return ("the server serves 10 requests at once: 40 pages take 4 rounds of 0.1 s, "
-            "however many workers wait.")
+def ex17_1(answer: Any, running: Any) -> str:
+    expect_letter(answer, "b", _HINTS_17_1)
+    count = whole(running, "running", "12")
+    if count == LIMIT:
+        raise NotYet(f"running = {count} is not right yet", show=False,
+                     hint="a task whose request waits in the server's queue is still "
+                          "running, for the pool: its worker is busy waiting")
+    if count > WORKERS_17_1:
+        raise NotYet(f"running = {count} is not right yet", show=False,
+                     hint=f"a worker runs one task at a time: {WORKERS_17_1} workers")
+    expect_true(count == WORKERS_17_1, f"running = {count} is not right yet",
+                hint="40 pages wait in the pool's queue at the start: how many can the "
+                     "workers take at once?")
+    return ("the pool runs 20 tasks at once and the server serves 10 of their requests; "
+            "the other 10 wait in its queue, so the job is no faster than with 10 workers.")
 
 
 # -- 17.2 ------------------------------------------------------------------------------
