@@ -79,7 +79,8 @@ def timing(workload: str, n: int) -> dict:
     rec.stop()
     freeze, freeze_cpu = time.perf_counter() - t, time.process_time() - cpu
     assert len(trace.tasks) == n, (len(trace.tasks), n)
-    out = dict(import_numpy_s=import_s, loop_s=loop, freeze_s=freeze, freeze_cpu_s=freeze_cpu)
+    out = dict(import_numpy_s=import_s, loop_s=loop, freeze_s=freeze, freeze_cpu_s=freeze_cpu,
+               load=os.getloadavg()[0])
     t = time.perf_counter()
     text = trace.text()
     out["text_s"] = time.perf_counter() - t
@@ -175,6 +176,9 @@ def main(argv: list[str] | None = None) -> int:
               f"(target <= {TARGET_FREEZE_S:g}){'' if freeze <= TARGET_FREEZE_S else '  MISSED'}")
         print(f"  freeze, CPU time        {spread(col('freeze_cpu_s'), '.2f')} s (what load "
               "does not stretch)")
+        print("  freeze, each run        " + ", ".join(
+            f"{r['freeze_s']:.2f} s ({r['freeze_cpu_s']:.2f} CPU, load {r['load']:.1f})"
+            for r in runs))
         print(f"  numpy import (apart)    {spread(col('import_numpy_s'), '.2f')} s")
         print(f"  memory: logs            {spread(col('logs_b'), '.1f')} B a task")
         print(f"  memory: logs + trace    {spread(col('total_b'), '.1f')} B a task "

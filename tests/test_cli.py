@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +11,7 @@ from pathlib import Path
 import pytest
 
 import poolscope
+from filesystem import read_only
 from poolscope.__main__ import main
 from poolscope.tutorial.workloads import METHODS
 
@@ -39,20 +38,20 @@ def test_demo_end_to_end(tmp_path):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--workers", "0"], "workers must be at least 1 (got 0)"),
-    (["--workers", "100000"], "at most 64 workers here (got 100000)"),
-    (["--tasks", "10000000"], "at most 1,000 tasks here (got 10,000,000)"),
-    (["--duration", "-1"], "duration cannot be negative (got -1.0)"),
-    (["--duration", "nan"], "duration must be a number (got nan)"),
+    (["--workers", "0"], "workers must be a whole number from 1 to 64 (got 0)"),
+    (["--workers", "100000"], "workers must be a whole number from 1 to 64 (got 100,000)"),
+    (["--tasks", "10000000"], "tasks must be a whole number from 1 to 1,000 (got 10,000,000)"),
+    (["--duration", "-1"], "duration must be a number of seconds >= 0 (got -1)"),
+    (["--duration", "nan"], "duration must be a number of seconds >= 0 (got nan)"),
     (["--duration", "100"], "this would take about 300 s; keep it under 60 s"),
     (["--duration", "1", "--tasks", "100", "--work", "cpu"], "this would take about 100 s"),
     (["--method", "submit"], "argument --method: invalid choice: 'submit'"),
     (["--method", "apply", "--chunksize", "2"], "chunksize cannot be used with apply"),
-    (["--chunksize", "0"], "chunksize must be a whole number >= 1 or None (got 0)"),
+    (["--chunksize", "0"], "chunksize must be a whole number >= 1, or None (got 0)"),
     (["--tasks", "many"], "argument --tasks: expected a whole number, got 'many'"),
-    (["--tick", "0"], "tick must be between 0.001 and 60 seconds (got 0)"),
-    (["--tick", "1e-9"], "tick must be between 0.001 and 60 seconds (got 1e-09)"),
-    (["--tick", "inf"], "tick must be a number of seconds (got inf)"),
+    (["--tick", "0"], "tick must be a number of seconds from 0.001 to 60 (got 0)"),
+    (["--tick", "1e-9"], "tick must be a number of seconds from 0.001 to 60 (got 1e-09)"),
+    (["--tick", "inf"], "tick must be a number of seconds from 0.001 to 60 (got inf)"),
     (["--tick", "x"], "argument --tick: expected seconds, got 'x'"),
     (["--duration", "2", "--tick", "0.001"], "--tick 0.001 is too fine for a run of about "
                                              "6 s: rows of 6,000 characters"),
@@ -82,35 +81,6 @@ def test_an_unwritable_output_directory_is_found_before_the_run(tmp_path):
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr.startswith("poolscope demo: error: cannot write out/t.png: ")
     assert done.stderr.count("\n") == 1 and list(out.iterdir()) == []
-
-
-@contextlib.contextmanager
-def read_only(folder: Path):
-    """Make ``folder`` refuse new files, even to root (who ignores permission bits):
-    ``chmod 555``, and if that is not enough the immutable attribute; skip the test if
-    neither works here."""
-    def writable() -> bool:
-        try:
-            (folder / ".probe").touch()
-        except OSError:
-            return False
-        (folder / ".probe").unlink()
-        return True
-
-    mode = folder.stat().st_mode
-    folder.chmod(0o555)
-    immutable = False
-    try:
-        if writable() and shutil.which("chattr"):
-            immutable = subprocess.run(["chattr", "+i", str(folder)],
-                                       capture_output=True).returncode == 0
-        if writable():
-            pytest.skip("cannot make a directory read-only here")
-        yield
-    finally:
-        if immutable:
-            subprocess.run(["chattr", "-i", str(folder)], capture_output=True)
-        folder.chmod(mode)
 
 
 def test_help(tmp_path):

@@ -62,10 +62,10 @@ def test_a_syntax_error_fails_the_cell(shell, capsys):
 
 
 @pytest.mark.parametrize("tick, message", [
-    ("0", "--tick must be between 0.001 and 60 seconds (got 0)"),
-    ("1e-9", "--tick must be between 0.001 and 60 seconds (got 1e-09)"),
-    ("inf", "--tick must be a number of seconds (got inf)"),
-    ("nan", "--tick must be a number of seconds (got nan)"),
+    ("0", "--tick must be a number of seconds from 0.001 to 60 (got 0)"),
+    ("1e-9", "--tick must be a number of seconds from 0.001 to 60 (got 1e-09)"),
+    ("inf", "--tick must be a number of seconds from 0.001 to 60 (got inf)"),
+    ("nan", "--tick must be a number of seconds from 0.001 to 60 (got nan)"),
 ])
 def test_a_bad_tick_fails_before_the_cell_runs(shell, capsys, tick, message):
     shell.user_ns.pop("ran", None)

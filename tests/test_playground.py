@@ -14,7 +14,7 @@ from multiprocessing.pool import ThreadPool
 import pytest
 
 import poolscope
-import poolscope.tutorial.playground
+import poolscope.tutorial._explain
 from poolscope.tutorial._experiment import MAX_TASKS, Experiment, run
 from poolscope.tutorial.playground import code, explain, explore
 from poolscope.trace import (ABANDONED, FINISHED, NEVER_STARTED, TERMINATED, Event, PoolInfo,
@@ -42,21 +42,21 @@ def numbers_out(text: str) -> str:
 # -- validation ------------------------------------------------------------------------
 
 @pytest.mark.parametrize("settings, message", [
-    (dict(workers=0), "workers must be at least 1 (got 0)"),
-    (dict(workers=1000), "at most 64 workers here (got 1000)"),
-    (dict(workers=2.5), "workers must be a whole number (got 2.5)"),
-    (dict(tasks=0), "tasks must be at least 1 (got 0)"),
-    (dict(tasks=MAX_TASKS + 1), "at most 1,000 tasks here (got 1,001)"),
-    (dict(duration=-0.1), "duration cannot be negative (got -0.1)"),
-    (dict(duration=float("nan")), "duration must be a number (got nan)"),
-    (dict(jitter=1.5), "jitter must be between 0 and 1 (got 1.5)"),
-    (dict(work="gpu"), "work must be 'io' or 'cpu' (got 'gpu')"),
-    (dict(method="submit"), "method must be one of map, map_async, imap"),
-    (dict(shutdown="shutdown"), "shutdown must be one of close-join, terminate, with"),
+    (dict(workers=0), "workers must be a whole number from 1 to 64 (got 0)"),
+    (dict(workers=1000), "workers must be a whole number from 1 to 64 (got 1,000)"),
+    (dict(workers=2.5), "workers must be a whole number from 1 to 64 (got 2.5)"),
+    (dict(tasks=0), "tasks must be a whole number from 1 to 1,000 (got 0)"),
+    (dict(tasks=MAX_TASKS + 1), "tasks must be a whole number from 1 to 1,000 (got 1,001)"),
+    (dict(duration=-0.1), "duration must be a number of seconds >= 0 (got -0.1)"),
+    (dict(duration=float("nan")), "duration must be a number of seconds >= 0 (got nan)"),
+    (dict(jitter=1.5), "jitter must be a number from 0 to 1 (got 1.5)"),
+    (dict(work="gpu"), "work must be one of 'io', 'cpu' (got 'gpu')"),
+    (dict(method="submit"), "method must be one of 'map', 'map_async', 'imap'"),
+    (dict(shutdown="shutdown"), "shutdown must be one of 'close-join', 'terminate', 'with' (got 'shutdown')"),
     (dict(method="apply", chunksize=2), "chunksize cannot be used with apply: it submits one "
                                         "task per call"),
     (dict(method="apply_async", chunksize=2), "chunksize cannot be used with apply_async"),
-    (dict(chunksize=0), "chunksize must be a whole number >= 1 or None (got 0)"),
+    (dict(chunksize=0), "chunksize must be a whole number >= 1, or None (got 0)"),
     (dict(method="map", callbacks=True), "map takes no callback: callbacks need apply_async, "
                                          "map_async or starmap_async"),
     (dict(method="apply", tasks=1000, duration=1.0), "this would take about 1000 s; keep it "
@@ -183,14 +183,14 @@ def test_the_code_shown_is_the_code_run(method, shutdown):
 
 
 @pytest.mark.parametrize("interval, message", [
-    (0, "interval must be between 0.01 and 60 seconds (got 0)"),  # was a busy loop
-    (-1, "interval must be between 0.01 and 60 seconds (got -1)"),
-    (1e-6, "interval must be between 0.01 and 60 seconds (got 1e-06)"),
-    (1e6, "interval must be between 0.01 and 60 seconds (got 1e+06)"),
-    ("x", "interval must be a number of seconds (got 'x')"),  # was a thread's traceback
-    (None, "interval must be a number of seconds (got None)"),
-    (float("nan"), "interval must be a number of seconds (got nan)"),
-    (True, "interval must be a number of seconds (got True)"),
+    (0, "interval must be a number of seconds from 0.01 to 60 (got 0)"),  # was a busy loop
+    (-1, "interval must be a number of seconds from 0.01 to 60 (got -1)"),
+    (1e-6, "interval must be a number of seconds from 0.01 to 60 (got 1e-06)"),
+    (1e6, "interval must be a number of seconds from 0.01 to 60 (got 1e+06)"),
+    ("x", "interval must be a number of seconds from 0.01 to 60 (got 'x')"),  # was a thread's traceback
+    (None, "interval must be a number of seconds from 0.01 to 60 (got None)"),
+    (float("nan"), "interval must be a number of seconds from 0.01 to 60 (got nan)"),
+    (True, "interval must be a number of seconds from 0.01 to 60 (got True)"),
 ])
 def test_a_bad_interval_is_refused_before_anything_runs(interval, message):
     frames = []
@@ -201,9 +201,9 @@ def test_a_bad_interval_is_refused_before_anything_runs(interval, message):
 
 
 @pytest.mark.parametrize("args, message", [
-    (("x",), "run() needs an Experiment, e.g. run(Experiment(workers=4)); got 'x'"),
-    ((Experiment(), "draw"), "on_update must be a function of the trace or None; got 'draw'"),
-    ((Experiment(), None, True), "stop_event must be a threading.Event or None; got True"),
+    (("x",), "run() needs an Experiment, e.g. run(Experiment(workers=4)) (got 'x')"),
+    ((Experiment(), "draw"), "on_update must be a function of the trace or None (got 'draw')"),
+    ((Experiment(), None, True), "stop_event must be a threading.Event or None (got True)"),
 ])
 def test_bad_arguments_to_run_are_type_errors_before_anything_runs(args, message):
     with pytest.raises(TypeError) as info:
@@ -292,14 +292,14 @@ def test_explain_chunks_idle_workers_jitter_and_callbacks():
 
 
 def test_explain_cpu_tasks_under_the_gil(monkeypatch):
-    monkeypatch.setattr(poolscope.tutorial.playground, "_gil", lambda: True)
+    monkeypatch.setattr(poolscope.tutorial._explain, "_gil", lambda: True)
     e = Experiment(workers=4, tasks=4, duration=0.1, work="cpu")
     serial = synthetic(e, finish=0.4, events=[blocked("map", 0.4)])  # all end together
     assert explain(e, serial) == (
         "4 workers, 4 CPU tasks of 0.1 s: the GIL let only one task compute at a time, so "
         "they took 0.4 s, where 1 wave of IO tasks takes 0.1 s; the caller was blocked in "
         "map() for 0.4 s.")
-    monkeypatch.setattr(poolscope.tutorial.playground, "_gil", lambda: False)  # free-threaded
+    monkeypatch.setattr(poolscope.tutorial._explain, "_gil", lambda: False)  # free-threaded
     parallel = synthetic(e, events=[blocked("map", 0.1)])
     assert explain(e, parallel).startswith("4 workers, 4 CPU tasks of 0.1 s: 1 wave;")
 
@@ -359,11 +359,12 @@ def test_explore_is_a_vbox_of_controls_for_every_setting(playground):
 
 @pytest.mark.parametrize("args, settings, error, message", [
     (("x",), {}, TypeError, "explore() takes an Experiment or settings such as "
-                            "explore(workers=4, tasks=12); got 'x'"),
+                            "explore(workers=4, tasks=12) (got 'x')"),
     ((), dict(bogus=1), TypeError, "explore() has no setting 'bogus'; the settings are "
                                    "workers, tasks, duration, jitter, work, method, "
                                    "chunksize, callbacks, shutdown, seed"),
-    ((), dict(workers="x"), ValueError, "workers must be a whole number (got 'x')"),
+    ((), dict(workers="x"), ValueError, "workers must be a whole number from 1 to 64 "
+                                        "(got 'x')"),
 ])
 def test_explore_says_what_is_wrong_with_its_arguments(args, settings, error, message):
     for explore_ in (explore, poolscope.explore):
@@ -375,7 +376,7 @@ def test_explore_says_what_is_wrong_with_its_arguments(args, settings, error, me
 def test_the_widget_refuses_a_bad_interval_or_experiment_up_front():
     from poolscope.tutorial._widget import Playground
 
-    with pytest.raises(ValueError, match=r"interval must be between 0\.01 and 60 seconds"):
+    with pytest.raises(ValueError, match=r"interval must be a number of seconds from 0\.01 to 60"):
         Playground(Experiment(), interval=0)
     with pytest.raises(TypeError, match="needs an Experiment"):
         Playground("x")

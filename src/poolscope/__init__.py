@@ -15,11 +15,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._version import __version__
 from .recording import Recording, record
 from .trace import Trace
 
 __all__ = ["record", "Recording", "Trace", "explore"]
-__version__ = "0.1.0"
 
 
 def explore(*args: Any, **settings: Any) -> Any:

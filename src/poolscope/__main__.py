@@ -85,7 +85,8 @@ def check_demo(args: argparse.Namespace) -> None:
     """Raise :class:`UsageError` for the first problem of the demo's arguments: the
     playground's limits, the tick, and output paths that cannot be written. Runs
     before the workload, so a bad argument never costs a run."""
-    from .tutorial._experiment import MAX_TICK, MIN_TICK, Experiment, seconds_problem
+    from ._options import tick_problem
+    from .tutorial._experiment import Experiment
 
     experiment = Experiment(workers=args.workers, tasks=args.tasks, duration=args.duration,
                             work="io" if args.work == "sleep" else "cpu",
@@ -93,7 +94,7 @@ def check_demo(args: argparse.Namespace) -> None:
     problems = experiment.validate()
     if problems:
         raise UsageError("; ".join(problems))
-    problem = seconds_problem("tick", args.tick, MIN_TICK, MAX_TICK)
+    problem = tick_problem("tick", args.tick)
     if problem:
         raise UsageError(problem)
     seconds = experiment.estimate()

@@ -57,9 +57,12 @@ def compact(values: Any, null: bool = False) -> Any:
     """
     import numpy as np
 
-    a = np.asarray(values, dtype=np.int64)
+    a = np.asarray(values)
+    if a.dtype.kind not in "iu" or a.dtype.itemsize > 4 and a.dtype != np.int64:
+        a = np.asarray(values, dtype=np.int64)
     if not len(a):
         return a.astype(np.int8)
+    # min and max in the array's own dtype: no int64 copy of a 2,000,000-row int8 column.
     lo, hi = int(a.min()), int(a.max())
     if null:
         lo = min(lo, -1)
@@ -67,7 +70,7 @@ def compact(values: Any, null: bool = False) -> Any:
         info = np.iinfo(dtype)
         if info.min <= lo and hi <= info.max:
             return a.astype(dtype)
-    return a
+    return a.astype(np.int64, copy=False)
 
 
 class Column:

@@ -4,15 +4,16 @@
     >>> loads(dumps(TraceData())) == TraceData()
     True
 
-The format (version 1), as ``Trace.to_json()`` writes it::
+The format (version 2), as ``Trace.to_json()`` writes it::
 
-    {"format": "poolscope-trace", "version": 1, "duration": D,
+    {"format": "poolscope-trace", "version": 2, "duration": D,
      "tasks":   {"columns": [...], "rows": [[...], ...]},
      "events":  {"columns": [...], "rows": [...]},
      "workers": {"columns": [...], "rows": [...]},
      "pools":   {"columns": [...], "rows": [...]}}
 
-``version`` is the integer 1 (not 1.0, not true). ``duration`` is a time (below). Each
+``version`` is the integer 2 (not 2.0, not true); files of version 1 (without the
+columns marked "2+" below) are read too, their facts derived from the pool kinds. ``duration`` is a time (below). Each
 table lists its column names, exactly as in :data:`TABLES`, and one list of values per
 row. The columns of each table and the values they take, in order (``?``: may be null):
 
@@ -41,6 +42,7 @@ events    kind            text: "map", "get", "callback", "close", ...
           end             time?: null while still going on
           status          status?: "ok", "raised", "timeout" or "stop"
           call_id         index?
+          blocking        flag (2+): the thread was blocked waiting for the pool
 workers   pool, lane      index, index
           name            text
           started         time
@@ -49,10 +51,12 @@ workers   pool, lane      index, index
           init_error      text?
           exited          time?
 pools     index           index
-          kind            pool kind: "ThreadPool", "ThreadPoolExecutor" or "Pool"
+          kind            pool kind: "ThreadPool", "Pool", "ThreadPoolExecutor" or
+                          "ProcessPoolExecutor" (2+)
           size            size: a whole number >= 1
           created         time
           creator         text
+          process         flag (2+): its workers are processes
 ========  ==============  ===========================================================
 
 A *time* is a finite number of seconds from the start of the recording, >= 0 and at
@@ -79,14 +83,25 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
+from . import _kinds
 from ._columns import Column, compact, float_column
-from .trace import OUTCOMES, EventTable, PoolInfo, TaskTable, TraceData, Worker
+from ._model import (
+    BLOCKING_KINDS,
+    OUTCOMES,
+    EventTable,
+    PoolInfo,
+    TaskTable,
+    TraceData,
+    Worker,
+)
 
 FORMAT = "poolscope-trace"
-VERSION = 1
+VERSION = 2
+# Columns added by a version: absent from older files, derived from the rest on load.
+ADDED = {2: {"events": ("blocking",), "pools": ("process",)}}
 MAX_DURATION = 1e9  # seconds; see the module docstring
 TOLERANCE_S, TOLERANCE_PER_ROW_S = 10.0, 10e-6
-POOL_KINDS = ("ThreadPool", "ThreadPoolExecutor", "Pool")
+POOL_KINDS = _kinds.NAMES
 STATUSES = ("ok", "raised", "timeout", "stop")
 
 
@@ -122,13 +137,13 @@ TABLES: dict[str, tuple[tuple[str, Kind, bool], ...]] = {
               ("chunk", INDEX, True), ("caller", TEXT, False), ("measured", FLAG, False)),
     "events": (("kind", TEXT, False), ("pool", INDEX, False), ("thread", TEXT, False),
                ("start", TIME, False), ("end", TIME, True), ("status", STATUS, True),
-               ("call_id", INDEX, True)),
+               ("call_id", INDEX, True), ("blocking", FLAG, False)),
     "workers": (("pool", INDEX, False), ("lane", INDEX, False), ("name", TEXT, False),
                 ("started", TIME, False), ("init_started", TIME, True),
                 ("init_finished", TIME, True), ("init_error", TEXT, True),
                 ("exited", TIME, True)),
     "pools": (("index", INDEX, False), ("kind", POOL_KIND, False), ("size", SIZE, False),
-              ("created", TIME, False), ("creator", TEXT, False)),
+              ("created", TIME, False), ("creator", TEXT, False), ("process", FLAG, False)),
 }
 _RECORDS = {"workers": Worker, "pools": PoolInfo}
 _TABLE_CLASSES = {"tasks": TaskTable, "events": EventTable}
@@ -159,10 +174,10 @@ def loads(source: Any) -> TraceData:
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise TraceFormatError(f"not a poolscope trace: expected \"format\": \"{FORMAT}\"")
     version = doc.get("version")
-    if type(version) is not int or version != VERSION:  # 1.0 and true are not 1
+    if type(version) is not int or not 1 <= version <= VERSION:  # 1.0 and true are not 1
         raise TraceFormatError(
-            f"unsupported poolscope trace version {version!r}; "
-            f"this poolscope reads version {VERSION} (the integer {VERSION})")
+            f"unsupported poolscope trace version {version!r}; this poolscope reads "
+            f"versions 1 to {VERSION} (integers)")
     missing = [k for k in ("duration", *TABLES) if k not in doc]
     if missing:
         raise TraceFormatError(f"corrupt poolscope trace: no \"{missing[0]}\"")
@@ -172,10 +187,13 @@ def loads(source: Any) -> TraceData:
         raise TraceFormatError(
             "corrupt poolscope trace: \"duration\" must be a finite number of seconds "
             f"from 0 to {MAX_DURATION:g}, got {_shown(duration)}")
-    rows = {name: _rows(name, doc[name]) for name in TABLES}
+    tables_of = {name: _tables_of(version, name) for name in TABLES}
+    rows = {name: _rows(name, doc[name], tables_of[name]) for name in TABLES}
     latest = duration + TOLERANCE_S + TOLERANCE_PER_ROW_S * sum(map(len, rows.values()))
-    cols = {name: _columns(name, rows[name], latest) for name in TABLES}
+    cols = {name: _columns(name, rows[name], latest, tables_of[name]) for name in TABLES}
     del rows
+    if version < 2:
+        _derive_facts(cols)
     tables: dict[str, Any] = {}
     for name, table_cls in _TABLE_CLASSES.items():
         tables[name] = table_cls.from_columns(
@@ -223,8 +241,26 @@ def _parse(text: str) -> Any:
         raise TraceFormatError(f"not a poolscope trace: invalid JSON ({e})") from None
 
 
-def _rows(name: str, table: Any) -> list:
-    names = [c[0] for c in TABLES[name]]
+def _tables_of(version: int, name: str) -> tuple[tuple[str, Kind, bool], ...]:
+    """The columns of table ``name`` in a file of ``version``."""
+    added = {c for v, tables in ADDED.items() if v > version for c in tables.get(name, ())}
+    return tuple(c for c in TABLES[name] if c[0] not in added)
+
+
+def _derive_facts(cols: dict[str, list[list]]) -> None:
+    """Add the columns a version-1 file lacks, derived from the pool kinds: a pool's
+    workers are processes; an event blocked its thread (a "map" only in a pool whose
+    map blocks, not an executor's)."""
+    kinds = [_kinds.by_name(k) for k in cols["pools"][1]]
+    cols["pools"].append([k.process for k in kinds])
+    map_blocks = {index: k.map_blocks for index, k in zip(cols["pools"][0], kinds)}
+    cols["events"].append([
+        kind in BLOCKING_KINDS and (kind != "map" or map_blocks.get(pool, True))
+        for kind, pool in zip(cols["events"][0], cols["events"][1])])
+
+
+def _rows(name: str, table: Any, columns: tuple | None = None) -> list:
+    names = [c[0] for c in (TABLES[name] if columns is None else columns)]
     if not isinstance(table, dict) or table.get("columns") != names:
         raise TraceFormatError(f"corrupt poolscope trace: table \"{name}\" must have "
                                f"columns {names}")
@@ -239,10 +275,11 @@ def _rows(name: str, table: Any) -> list:
     return rows
 
 
-def _columns(name: str, rows: list, latest: float) -> list[list]:
+def _columns(name: str, rows: list, latest: float, table: tuple | None = None) -> list[list]:
     """The rows' values column by column, each checked against its kind."""
-    columns = [list(c) for c in zip(*rows)] if rows else [[] for _ in TABLES[name]]
-    for (field, kind, null), values in zip(TABLES[name], columns):
+    table = TABLES[name] if table is None else table
+    columns = [list(c) for c in zip(*rows)] if rows else [[] for _ in table]
+    for (field, kind, null), values in zip(table, columns):
         bad = _first_bad(kind, null, values, latest)
         if bad is not None:
             i, why = bad

@@ -1,4 +1,5 @@
-"""Raw, append-only logs: the only thing the recording hot path touches.
+"""Raw, append-only logs: the only thing the recording hot path touches; their
+format, written down once here; and the reader of thread records.
 
 A recorded pool owns one :class:`PoolLog`. Each worker thread appends to its own
 :class:`WorkerLog`; each thread that calls into the pool (the caller, the result
@@ -15,6 +16,45 @@ Example:
     >>> list(log.thread_log().records)
     [269, -1, 0, 0]
 
+The record format (every word an int64; times are ``clock()`` nanoseconds)
+==========================================================================
+
+=================  ==========================================  =======================
+record             words                                       written by / read by
+=================  ==========================================  =======================
+ThreadLog call     ``word, job, t0, t1`` (THREAD_WORDS = 4);   :meth:`ThreadLog.add`,
+                   ``word = code | status << STATUS_SHIFT |    ``begin``/``end``, and
+                   item << ITEM_SHIFT`` (:func:`thread_code`); :func:`thread_code` /
+                   code: index into KINDS; status: STATUSES    :func:`read_thread`
+                   (PENDING until the call returns); item:
+                   CANCEL only; ``job`` -1 if none; ``t1`` -1
+                   while the thread is still in the call
+WorkerLog task     ``job, i, n, t0`` (TASK_HEADER = 4), then   ``_worker.py``,
+                   per item run: a lone ``stamp`` (the item    ``_procpool.py`` /
+                   ran alone from the previous stamp) or       ``_streams.py``
+                   ``-count, stamp`` (``count`` fast items
+                   shared that span). ``n`` items (a chunk's
+                   length, 1 for apply/imap); ``n ==
+                   INPUT_ERROR``: the stand-in task that
+                   re-raises the input iterable's exception
+                   (one stamp). A failing item ends the task:
+                   it stamps up to and including that item
+WorkerLog member   ``job, ~i`` (a new job) or ``~i`` (the job  ``_worker.py`` /
+                   of the record before): a fast one-item      ``_streams.py``
+                   task started when the worker's previous
+                   task ended, not timed (``~i`` < 0)
+WorkerLog group    ``GROUP_END, stamp``: closes the open       ``_worker.py`` /
+end                group of members; they share the span from  ``_streams.py``
+                   the worker's previous stamp to ``stamp``
+WorkerLog failure  ``(job, i, position of the failing item,    ``_worker.py``,
+                   "Type: message", is BaseException)`` in     ``_procpool.py`` /
+                   ``WorkerLog.failures`` (a list, not words)  ``_build.py``
+=================  ==========================================  =======================
+
+The worker writes its records inline (one ``fromlist`` or ``append`` each), not
+through functions here: an extra call per task measured 1.2x slower on trivial tasks.
+tests/core/test_streams.py writes records with the real writers and reads them back.
+
 Thread safety: every array has exactly one writer (its own thread), and each record
 is written with one ``array.fromlist`` call, which runs in C without releasing the GIL,
 so a reader copying an array (``records[:]``, also one C call) sees whole records,
@@ -25,10 +65,12 @@ taken, so workers never contend with each other or with the caller.
 
 from __future__ import annotations
 
+import sys
 import threading
 from array import array
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 Clock = Callable[[], int]  # nanoseconds, monotonic
 
@@ -74,11 +116,18 @@ KINDS += (
     "input error",
 )
 SUBMISSIONS = frozenset(range(len(CALLS))) | {SUBMIT, EXECUTOR_MAP}
+
+# A ThreadLog record's first word: code (8 bits), status (8 bits), item (the rest).
+THREAD_WORDS = 4  # word, job, t0, t1
+CODE_MASK = 0xFF
+STATUS_SHIFT = 8  # the status, stored in bits 8-15 once the call has returned
 ITEM_SHIFT = 16  # where a record's item number starts in its code word
 
 # Status, stored in the high bits of the code once the call has returned.
 PENDING, OK, RAISED, TIMEOUT, STOP = range(5)
 STATUSES = (None, "ok", "raised", "timeout", "stop")
+
+TASK_HEADER = 4  # a WorkerLog task record's header: job, i, n, t0
 
 # A WorkerLog record is ``job, i, n, t0`` followed by one timestamp per item run.
 # n > 0: the task runs n items (n = chunk length, 1 for apply and imap(chunksize=1)).
@@ -92,6 +141,61 @@ INPUT_ERROR = -1
 # and the group is closed by ``GROUP_END, stamp``. The group's tasks share the span
 # from the worker's previous stamp to that one evenly. (~i is never GROUP_END.)
 GROUP_END = -(2**63)
+
+
+def thread_code(code: int, status: int = PENDING, item: int = 0) -> int:
+    """The first word of a ThreadLog record.
+
+    >>> thread_code(CANCEL, OK, item=3) == CANCEL | OK << 8 | 3 << 16
+    True
+    """
+    return code | status << STATUS_SHIFT | item << ITEM_SHIFT
+
+
+@dataclass
+class ThreadRecords:
+    """The whole records of one ThreadLog as columns (numpy arrays, row r = record r);
+    ``code`` and ``status`` are uint8."""
+
+    word: Any
+    code: Any
+    status: Any
+    job: Any
+    t0: Any
+    t1: Any
+
+    def item(self, r: int) -> int:
+        """Record ``r``'s item number (CANCEL records)."""
+        return int(self.word[r]) >> ITEM_SHIFT
+
+    def __len__(self) -> int:
+        return len(self.code)
+
+
+def read_thread(records: Any) -> ThreadRecords:
+    """The records of a ThreadLog array (or a copy of one, or any int64 buffer), as
+    columns; a last record cut short (still being written) is left out. Columns are
+    views of ``records`` where they can be: 2,000,000 ``next()`` calls are common.
+
+    >>> log = ThreadLog("MainThread", clock=lambda: 7)
+    >>> log.end(log.begin(GET, 3), RAISED)
+    >>> rec = read_thread(log.records)
+    >>> [KINDS[rec.code[0]], STATUSES[rec.status[0]], int(rec.job[0]), int(rec.t1[0])]
+    ['get', 'raised', 3, 7]
+    """
+    import numpy as np
+
+    flat = np.frombuffer(records, dtype=np.int64)
+    rec = flat[:len(flat) // THREAD_WORDS * THREAD_WORDS].reshape(-1, THREAD_WORDS)
+    word, job, t0, t1 = (rec[:, k] for k in range(THREAD_WORDS))
+    if sys.byteorder == "little" and CODE_MASK == 0xFF and STATUS_SHIFT == 8:
+        # The code and status bytes read in place: no pass over the words.
+        b = rec.view(np.uint8).reshape(len(rec), THREAD_WORDS * 8)
+        code, status = b[:, 0], b[:, 1]
+    else:
+        code = (word & CODE_MASK).astype(np.uint8)
+        status = ((word >> STATUS_SHIFT) & 0xFF).astype(np.uint8)
+    return ThreadRecords(word, code, status, job, t0, t1)
 
 
 def describe(exc: BaseException) -> str:
@@ -120,7 +224,7 @@ class ThreadLog:
         """Append a record and return its position, for :meth:`end`."""
         records = self.records
         records.fromlist([code, job, t0, t1])  # faster than extend(tuple)
-        return len(records) - 4
+        return len(records) - THREAD_WORDS
 
     def begin(self, code: int, job: int) -> int:
         """Start a record that :meth:`end` completes; ``t1 == -1`` means "still in it"."""
@@ -130,7 +234,7 @@ class ThreadLog:
         # Only the owning thread writes here, so the position is still its record.
         # The status goes in first: a reader trusts it only once t1 is set.
         records = self.records
-        records[pos] |= status << 8
+        records[pos] |= status << STATUS_SHIFT
         records[pos + 3] = self.clock()
 
 

@@ -18,12 +18,11 @@ worker never meets a job the caller has not logged.
 
 from __future__ import annotations
 
-import threading
 from multiprocessing import pool as mp_pool
 from typing import Any
 
 from . import _log
-from ._subclass import Subclasses
+from ._subclass import Hooks, Subclasses
 from ._log import OK, RAISED, PoolLog
 from ._results import (
     RecordedApplyResult,
@@ -227,32 +226,14 @@ _REIMPLEMENTED = ("Process", "apply", "apply_async", "map", "map_async", "starma
                   "starmap_async", "_map_async", "imap", "imap_unordered", "close",
                   "terminate", "join", "__exit__")
 
-_subclasses = Subclasses(mp_pool.ThreadPool, (RecordedPool,), _REIMPLEMENTED, __name__)
+def _give_process(pool: Any, cls: type, plog: PoolLog) -> None:
+    """Hand a switched ThreadPool a ``Process`` whose workers run the timed loop.
 
-
-def recordable(base: type) -> bool:
-    """False for a ThreadPool subclass that overrides a method poolscope reimplements."""
-    return _subclasses.recordable(base)
-
-
-def recorded_class(base: type) -> type:
-    """The recorded subclass of ``base`` (ThreadPool or a user's subclass), cached."""
-    return _subclasses.get(base)
-
-
-def make_recorded(pool: Any, plog: PoolLog) -> None:
-    """Turn a not yet initialised pool into a recorded one that logs into ``plog``.
-
-    Done by changing ``__class__`` (same layout, no slots) at the start of
-    ``ThreadPool.__init__``, before any worker exists.
+    Pool.__init__ hands self.Process to its worker-handler thread. A bound method
+    would keep the pool alive (no ResourceWarning, no collection), so, like the
+    stdlib's staticmethod, this callable holds no reference to the pool.
     """
-    cls = recorded_class(type(pool))
-    pool.__class__ = cls
-    pool._poolscope = plog
-    # Pool.__init__ hands self.Process to its worker-handler thread. A bound method
-    # would keep the pool alive (no ResourceWarning, no collection), so, like the
-    # stdlib's staticmethod, this callable holds no reference to the pool.
-    base_process = cls._poolscope_base.Process
+    base_process = cls._poolscope_base.Process  # type: ignore[attr-defined]
 
     def Process(ctx, *args, **kwds):  # noqa: N802 (the stdlib's name)
         if kwds.get("target") is mp_pool.worker:
@@ -262,13 +243,5 @@ def make_recorded(pool: Any, plog: PoolLog) -> None:
     pool.Process = Process
 
 
-def init_recorded(pool: Any, init, args: tuple, kwargs: dict,
-                  size_attr: str = "_processes") -> None:
-    """Run the stdlib ``__init__`` of a recorded pool (or executor, whose size is in
-    ``_max_workers``), timing it."""
-    plog = pool._poolscope
-    plog.creator = threading.current_thread().name
-    t0 = plog.clock()
-    init(pool, *args, **kwargs)  # a bad argument raises here, exactly as in the stdlib
-    plog.size = getattr(pool, size_attr)
-    plog.created = (t0, plog.clock())
+HOOKS = Hooks(Subclasses(mp_pool.ThreadPool, (RecordedPool,), _REIMPLEMENTED, __name__),
+              RecordedPool, _give_process)

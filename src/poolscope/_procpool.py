@@ -49,7 +49,7 @@ from multiprocessing import pool as mp_pool
 from typing import Any
 
 from . import _log
-from ._subclass import Subclasses
+from ._subclass import Hooks, Subclasses
 from ._log import RAISED, PoolLog, describe
 from ._pool import _REIMPLEMENTED as _POOL_REIMPLEMENTED
 from ._pool import RecordedPool
@@ -161,7 +161,7 @@ def _make_put(plog: PoolLog, send):
         job, i, func, args, kwds = task
         if func is _reraise:  # the input iterable raised: the stdlib's stand-in task,
             t = plog.clock()  # sent as is (its exception is not wrapped by the worker)
-            plog.thread_log().add(_log.INPUT_ERROR_EVENT | RAISED << 8, job, t, t)
+            plog.thread_log().add(_log.thread_code(_log.INPUT_ERROR_EVENT, RAISED), job, t, t)
             return send(task)
         try:
             return send((job, i, _timed, (job, i, func, args, kwds), {}))
@@ -252,27 +252,11 @@ class RecordedProcessPool:
 
 _REIMPLEMENTED = _POOL_REIMPLEMENTED + ("_setup_queues",)  # join is in both
 
-_subclasses = Subclasses(mp_pool.Pool, (RecordedProcessPool, RecordedPool), _REIMPLEMENTED, __name__)
+def _give_process(pool: Any, cls: type, plog: PoolLog) -> None:
+    """Hand a switched process Pool a ``Process`` whose workers run
+    ``_recorded_worker``; like ``_pool``'s, it holds no reference to the pool."""
+    base_process = cls._poolscope_base.Process  # type: ignore[attr-defined]
 
-
-def recordable(base: type) -> bool:
-    """False for a Pool subclass that overrides a method poolscope reimplements."""
-    return _subclasses.recordable(base)
-
-
-def recorded_class(base: type) -> type:
-    """The recorded subclass of ``base`` (Pool or a user's subclass), cached."""
-    return _subclasses.get(base)
-
-
-def make_recorded(pool: Any, plog: PoolLog) -> None:
-    """Turn a not yet initialised process pool into a recorded one logging into ``plog``."""
-    cls = recorded_class(type(pool))
-    pool.__class__ = cls
-    pool._poolscope = plog
-    base_process = cls._poolscope_base.Process
-
-    # Like _pool.make_recorded: a function holding no reference to the pool.
     def Process(ctx, *args, **kwds):  # noqa: N802 (the stdlib's name)
         if plog.on and kwds.get("target") is mp_pool.worker:
             wlog = plog.add_worker("")
@@ -285,3 +269,7 @@ def make_recorded(pool: Any, plog: PoolLog) -> None:
         return base_process(ctx, *args, **kwds)
 
     pool.Process = Process
+
+
+HOOKS = Hooks(Subclasses(mp_pool.Pool, (RecordedProcessPool, RecordedPool), _REIMPLEMENTED,
+                         __name__), RecordedProcessPool, _give_process)

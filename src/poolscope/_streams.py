@@ -1,4 +1,6 @@
-"""Read a worker's raw record stream (see ``_log.py``) into task rows and item spans.
+"""Read a worker's raw record stream into task rows and item spans: the reader of the
+WorkerLog records whose format is the table in ``_log.py`` (ThreadLog records are read
+by ``_log.read_thread``).
 
 Two readers give the same result. :func:`read` parses a whole stream with numpy,
 without a Python step per task (2,000,000 tasks in well under a second), and hands
@@ -19,7 +21,8 @@ position of the record after it, *as if* a record began there (a group member, a
 ``job, ~i`` pair, ``GROUP_END, stamp``, or a task header plus as many stamps as
 its items need, counted with one running sum); the records are then the positions
 reached from 0, found by pointer doubling (about 20 vectorised steps for a million
-records).
+records) over the positions that are not group members; runs of members are filled
+in after it (see :func:`_orbit`).
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from ._log import GROUP_END, INPUT_ERROR
+from ._log import GROUP_END, INPUT_ERROR, TASK_HEADER
 
 Submitted = Callable[[int], "int | None"]  # job -> when it was submitted (ns), if known
 _BIG = 1 << 32  # larger item counts are not read by the vectorised reader
@@ -113,10 +116,10 @@ def _records(records, failures, now: int, submitted: Submitted = lambda job: Non
             pending.append((job, ~records[pos + 1]))
             pos += 2
             continue
-        if pos + 4 > size:
+        if pos + TASK_HEADER > size:
             break
-        job, i, n, t0 = records[pos:pos + 4]
-        pos += 4
+        job, i, n, t0 = records[pos:pos + TASK_HEADER]
+        pos += TASK_HEADER
         fail = failures.get((job, i))
         want = 1 if n == INPUT_ERROR else (n if fail is None else fail[2] + 1)
         spans: list[tuple[int, int, bool]] = []
@@ -210,7 +213,7 @@ def _vectorised(r: Any, failures: dict, submitted: Submitted):
     if found is None:
         return None
     kind, nxt, bad_full = found
-    heads = _orbit(np.minimum(nxt, size), size)
+    heads = _orbit(np.minimum(nxt, size), size, kind == _MEMBER)
     hk = kind[heads]
     bad = bad_full[heads]
     bad |= (hk == _END) & (heads + 1 >= size)
@@ -399,8 +402,16 @@ def _members(pad, heads, hk, is_member, is_end, last_after, job_after, submitted
     first = np.flatnonzero(np.concatenate([[True], gid[1:] != gid[:-1]])) if len(gid) else gid
     k = np.arange(len(gid)) - np.repeat(first, np.diff(np.append(first, len(gid))))
     span = np.maximum(end - start, 0)
-    a, b = start + span * k // count, start + span * (k + 1) // count
-    late = _submitted_many(submitted, job) > a
+    a = start + span * k // count
+    # Item k ends where item k + 1 of its group begins; the group's last item at its end.
+    b = np.empty_like(a)
+    b[:-1] = a[1:]
+    last = np.flatnonzero(k == count - 1)
+    b[last] = start[last] + span[last]
+    if len(job) and job.min() == job.max():  # one job (an imap): one lookup
+        late = a < _submitted_many(submitted, job[:1])[0]
+    else:
+        late = _submitted_many(submitted, job) > a
     for g in np.unique(gid[late]).tolist():  # recompute those groups one task at a time
         rows = np.flatnonzero(gid == g)
         tasks = list(zip(job[rows].tolist(), item[rows].tolist()))
@@ -427,7 +438,49 @@ def _submitted_many(submitted: Submitted, jobs: Any) -> Any:
     return subs[np.searchsorted(distinct, jobs)]
 
 
-def _orbit(nxt: Any, size: int) -> Any:
+def _orbit(nxt: Any, size: int, member: Any = None) -> Any:
+    """The positions reached from 0 by following ``nxt`` (each > its position), in
+    order. ``member`` marks positions whose successor is the next position (group
+    members, most of a stream of fast tasks): runs of them are left out of the pointer
+    doubling (:func:`_double`), which then works on a third of the positions, and
+    filled in after it: a run entered anywhere is followed to its end.
+
+    >>> import numpy as np
+    >>> nxt = np.array([2, 2, 3, 4, 9, 6, 7, 8, 9])  # 0 -> 2 -> 3 -> 4 -> 9
+    >>> _orbit(nxt, 9, np.array([0, 0, 1, 1, 0, 1, 1, 1, 0], dtype=bool)).tolist()
+    [0, 2, 3, 4]
+    """
+    import numpy as np
+
+    if member is None or not member.any():
+        return _double(nxt, size)
+    kept = ~member
+    keep = np.flatnonzero(kept)  # the positions that are not members, in order
+    if not len(keep):
+        return np.arange(size, dtype=np.int64)
+    # below[t]: how many kept positions come before position t (the index in ``keep``
+    # of the first kept position at or after t); a lookup, not a search.
+    below = np.zeros(size + 1, dtype=np.int32 if size < 2**31 - 1 else np.int64)
+    np.cumsum(kept, out=below[1:])
+    target = nxt[keep]
+    reached_at = _double(below[target], len(keep))  # indices in keep reached from keep[0]
+    reached = keep[reached_at]
+    # The member runs: from 0 up to keep[0], and after each kept position reached,
+    # from its target up to the next kept one (each a range, disjoint from the others).
+    ends = np.append(keep, size)
+    after = target[reached_at]
+    starts = np.append(0, after)
+    stops = np.append(keep[0], ends[below[after]])
+    runs = starts < stops
+    edge = np.zeros(size + 1, dtype=np.int8)
+    edge[starts[runs]] = 1
+    edge[stops[runs]] = -1
+    inside = np.cumsum(edge[:size], dtype=np.int8) > 0
+    inside[reached] = True
+    return np.flatnonzero(inside)
+
+
+def _double(nxt: Any, size: int) -> Any:
     """The positions reached from 0 by following ``nxt`` (each > its position), in
     order: pointer doubling, log2(records) vectorised steps."""
     import numpy as np

@@ -1,6 +1,7 @@
-"""Recorded subclasses of a stdlib pool class, one per user class, made on first use.
+"""Recorded subclasses of a stdlib pool class, one per user class, made on first use,
+and :class:`Hooks`, the functions every kind's hook module offers ``recording``.
 
-ThreadPool, the process Pool and ThreadPoolExecutor are recorded the same way: the
+Every pool kind (see ``_kinds.py``) is recorded the same way: the
 instance's class is switched to a generated subclass that puts poolscope's mixins before
 the user's class in the MRO.
 
@@ -58,3 +59,55 @@ class Subclasses:
                 cls = type(f"Recorded{base.__name__}", (*self.mixins, base), namespace)
                 self._made[base] = cls
             return cls
+
+
+class Hooks:
+    """What ``recording`` needs of one kind's hook module, the same for every kind.
+
+    ``mixin`` marks a recorded instance (``isinstance(obj, hooks.mixin)``); ``prepare``
+    (optional) finishes a freshly switched instance, e.g. hands it its own ``Process``.
+
+        >>> class Base:
+        ...     def __init__(self, n): self.n = n
+        >>> class Mixin: pass
+        >>> hooks = Hooks(Subclasses(Base, (Mixin,), (), "poolscope._demo"), Mixin)
+        >>> from poolscope._log import PoolLog
+        >>> obj = Base.__new__(Base)
+        >>> hooks.make_recorded(obj, PoolLog(clock=lambda: 5))
+        >>> hooks.init_recorded(obj, Base.__init__, (3,), {}, "n")
+        >>> isinstance(obj, Mixin), obj._poolscope.size, obj._poolscope.created
+        (True, 3, (5, 5))
+    """
+
+    def __init__(self, subclasses: Subclasses, mixin: type,
+                 prepare: Callable[[Any, type, Any], None] | None = None) -> None:
+        self.subclasses, self.mixin, self.prepare = subclasses, mixin, prepare
+
+    def recordable(self, base: type) -> bool:
+        """False for a subclass that overrides a method poolscope reimplements."""
+        return self.subclasses.recordable(base)
+
+    def recorded_class(self, base: type) -> type:
+        """The recorded subclass of ``base``, cached."""
+        return self.subclasses.get(base)
+
+    def make_recorded(self, obj: Any, plog: Any) -> None:
+        """Turn a not yet initialised pool into a recorded one that logs into ``plog``:
+        its ``__class__`` is switched (same layout, no slots) before ``__init__`` runs."""
+        cls = self.subclasses.get(type(obj))
+        obj.__class__ = cls
+        obj._poolscope = plog
+        if self.prepare is not None:
+            self.prepare(obj, cls, plog)
+
+    @staticmethod
+    def init_recorded(obj: Any, init: Callable[..., None], args: tuple, kwargs: dict,
+                      size_attr: str) -> None:
+        """Run the stdlib ``__init__`` of a recorded pool, timing it; the pool's size is
+        read from ``size_attr`` afterwards."""
+        plog = obj._poolscope
+        plog.creator = threading.current_thread().name
+        t0 = plog.clock()
+        init(obj, *args, **kwargs)  # a bad argument raises here, exactly as in the stdlib
+        plog.size = getattr(obj, size_attr)
+        plog.created = (t0, plog.clock())

@@ -34,10 +34,10 @@ def _magics_class():
         @cell_magic
         def timeline(self, line: str, cell: str) -> None:
             """Record the ThreadPools this cell creates and show their timeline."""
-            from .tutorial._experiment import MAX_TICK, MIN_TICK, seconds_problem
+            from ._options import tick_problem
 
             args = parse_argstring(self.timeline, line)
-            problem = seconds_problem("--tick", args.tick, MIN_TICK, MAX_TICK)
+            problem = tick_problem("--tick", args.tick)
             if problem:  # before the cell runs: a bad option never costs a run
                 raise ValueError(problem)
             if _awaits(self.shell, cell):
@@ -49,7 +49,6 @@ def _magics_class():
             from IPython.display import display
 
             from .recording import record
-            from .render import snapshot
             from .render.notebook import summary_line
             from .render.text import MAX_COLUMNS
 
@@ -61,7 +60,7 @@ def _magics_class():
                 error = _run_quietly(self.shell, cell)
             if args.out:
                 self.shell.user_ns[args.out] = trace
-            snap = snapshot(trace)
+            snap = trace.snapshot()  # one look for the text, the picture, the summary
             # A long cell at a fine tick is cut (with a note), never an error after it ran.
             print(snap.text(tick=args.tick, width=MAX_COLUMNS))
             if args.no_plot:

@@ -9,12 +9,13 @@
     ([1, 2, 3], 3, 'map')
 
 Rules (documented in the README and tested in tests/core/test_recording*.py):
-- Every ``multiprocessing.pool.ThreadPool`` (so also ``multiprocessing.dummy.Pool``
-  and user subclasses), every ``concurrent.futures.ThreadPoolExecutor`` and every
-  process ``multiprocessing.pool.Pool`` (also ``multiprocessing.Pool(...)`` and
-  ``get_context(...).Pool(...)``) *created* while a recording is active, in any
-  thread, is recorded. While no recording is active nothing is patched, so nothing is
-  slowed.
+- Every pool of a kind in ``_kinds.KINDS`` *created* while a recording is active, in
+  any thread, is recorded: ``multiprocessing.pool.ThreadPool`` (so also
+  ``multiprocessing.dummy.Pool`` and user subclasses), the process
+  ``multiprocessing.pool.Pool`` (also ``multiprocessing.Pool(...)`` and
+  ``get_context(...).Pool(...)``), ``concurrent.futures.ThreadPoolExecutor`` and
+  ``concurrent.futures.ProcessPoolExecutor``. Process pools need the default clock.
+  While no recording is active nothing is patched, so nothing is slowed.
 - A pool created before the block is not recorded, even when used inside it.
 - A pool created inside the block and used after it keeps working exactly as before;
   its later activity is simply not recorded (the trace is frozen when the block ends).
@@ -32,16 +33,18 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import importlib
 import threading
 import time
 import warnings
 from array import array
-from concurrent.futures import ThreadPoolExecutor
-from multiprocessing.pool import Pool, ThreadPool
+from multiprocessing.pool import ThreadPool
 from typing import Literal
 
-from . import _executor, _pool, _procpool
+from . import _kinds, _pool
+from ._kinds import PoolKind
 from ._log import Clock, PoolLog
+from ._subclass import Hooks
 from .trace import Trace
 
 # "stopping": stop() was interrupted (Ctrl-C, a failing build) after it had released
@@ -55,11 +58,6 @@ _lock = threading.Lock()
 _active: list[Recording] = []
 
 
-_original_init = ThreadPool.__init__
-_original_pool_init = Pool.__init__
-_original_executor_init = ThreadPoolExecutor.__init__
-
-
 def _new_log(kind: str) -> PoolLog | None:
     """A PoolLog watched by every active recording (call with _lock held), or None."""
     if not _active:
@@ -71,69 +69,52 @@ def _new_log(kind: str) -> PoolLog | None:
     return plog
 
 
-def _recorded_init(self, *args, **kwargs):
-    # Installed as ThreadPool.__init__ while any recording is active (and the original
-    # put back after, so an idle poolscope costs nothing). Patching __init__ rather
-    # than __new__: a deleted __new__ does not give CPython's object.__new__ back its
-    # argument check, while a restored __init__ is exactly the original again.
-    if not isinstance(self, _pool.RecordedPool):
-        if not _pool.recordable(type(self)):
-            warnings.warn(f"poolscope: {type(self).__qualname__} overrides a pool method "
-                          "that recording relies on, so it is not recorded", stacklevel=2)
-            return _original_init(self, *args, **kwargs)
-        with _lock:  # so that a recording stopping now sees this pool, or is not told of it
-            plog = _new_log("ThreadPool")
-            if plog is not None:
-                _pool.make_recorded(self, plog)
-    if isinstance(self, _pool.RecordedPool):
-        _pool.init_recorded(self, _original_init, args, kwargs)
-    else:
-        _original_init(self, *args, **kwargs)
+def _recorded_init_of(kind: PoolKind, hooks: Hooks, original):
+    """The ``__init__`` installed on ``kind.cls`` while any recording is active (the
+    original is put back after, so an idle poolscope costs nothing). Patching
+    ``__init__`` rather than ``__new__``: a deleted ``__new__`` does not give CPython's
+    ``object.__new__`` back its argument check, while a restored ``__init__`` is exactly
+    the original again."""
+
+    def __init__(self, *args, **kwargs):
+        if _kinds.kind_of(type(self)) is not kind:
+            # A more derived kind initialising its base (ThreadPool.__init__ calls
+            # Pool.__init__): that kind's own hook dealt with it.
+            return original(self, *args, **kwargs)
+        if not isinstance(self, hooks.mixin):
+            if not hooks.recordable(type(self)):
+                article = "an" if kind.noun[0] in "aeiou" else "a"
+                warnings.warn(f"poolscope: {type(self).__qualname__} overrides {article} "
+                              f"{kind.noun} method that recording relies on, so it is not "
+                              "recorded", stacklevel=2)
+                return original(self, *args, **kwargs)
+            with _lock:  # so that a recording stopping now sees this pool, or is not told of it
+                # Workers in other processes time themselves with time.monotonic_ns,
+                # the clock every process shares; another clock cannot be compared.
+                custom = (kind.own_clock and bool(_active)
+                          and _active[-1].clock is not time.monotonic_ns)
+                plog = None if custom else _new_log(kind.name)
+                if plog is not None:
+                    hooks.make_recorded(self, plog)
+            if custom:
+                warnings.warn(f"poolscope: a {kind.title} is recorded only with the default "
+                              "clock (time.monotonic_ns), so this one is not recorded",
+                              stacklevel=2)
+        if isinstance(self, hooks.mixin):
+            hooks.init_recorded(self, original, args, kwargs, kind.size_attr)
+        else:
+            original(self, *args, **kwargs)
+
+    return __init__
 
 
-def _recorded_pool_init(self, *args, **kwargs):
-    # Installed as Pool.__init__ (the process pool) while any recording is active.
-    if isinstance(self, ThreadPool):
-        # ThreadPool.__init__ calls Pool.__init__: the ThreadPool was dealt with there.
-        return _original_pool_init(self, *args, **kwargs)
-    if not isinstance(self, _pool.RecordedPool):
-        if not _procpool.recordable(type(self)):
-            warnings.warn(f"poolscope: {type(self).__qualname__} overrides a pool method "
-                          "that recording relies on, so it is not recorded", stacklevel=2)
-            return _original_pool_init(self, *args, **kwargs)
-        with _lock:
-            # Worker processes time themselves with time.monotonic_ns, the clock every
-            # process shares; another clock cannot be compared with theirs.
-            custom = bool(_active) and _active[-1].clock is not time.monotonic_ns
-            plog = None if custom else _new_log("Pool")
-            if plog is not None:
-                _procpool.make_recorded(self, plog)
-        if custom:
-            warnings.warn("poolscope: a process Pool is recorded only with the default "
-                          "clock (time.monotonic_ns), so this one is not recorded",
-                          stacklevel=2)
-    if isinstance(self, _pool.RecordedPool):
-        _pool.init_recorded(self, _original_pool_init, args, kwargs)
-    else:
-        _original_pool_init(self, *args, **kwargs)
-
-
-def _recorded_executor_init(self, *args, **kwargs):
-    # Installed as ThreadPoolExecutor.__init__ while any recording is active.
-    if not isinstance(self, _executor.RecordedExecutor):
-        if not _executor.recordable(type(self)):
-            warnings.warn(f"poolscope: {type(self).__qualname__} overrides an executor "
-                          "method that recording relies on, so it is not recorded",
-                          stacklevel=2)
-            return _original_executor_init(self, *args, **kwargs)
-        with _lock:
-            plog = _new_log("ThreadPoolExecutor")
-            if plog is not None:
-                _executor.make_recorded(self, plog)
-    if isinstance(self, _executor.RecordedExecutor):
-        _executor.init_recorded(self, _original_executor_init, args, kwargs)
-    else:
-        _original_executor_init(self, *args, **kwargs)
+# (class, original __init__, recorded __init__) of every kind in the table: installed
+# together, removed together.
+_PATCHES = tuple(
+    (kind.cls, kind.cls.__init__,
+     _recorded_init_of(kind, importlib.import_module(kind.hooks).HOOKS, kind.cls.__init__))
+    for kind in _kinds.KINDS)
+_original_init = ThreadPool.__init__  # recorded_pool() initialises its pools with it
 
 
 def _still(value):
@@ -194,22 +175,14 @@ def check_clock(clock: object) -> None:
                          f"then {second!r}")
 
 
-# (class, original __init__, recorded __init__): installed together, removed together.
-_PATCHES = (
-    (ThreadPool, _original_init, _recorded_init),
-    (Pool, _original_pool_init, _recorded_pool_init),
-    (ThreadPoolExecutor, _original_executor_init, _recorded_executor_init),
-)
-
-
 def _patch(on: bool) -> None:
     for cls, original, recorded in _PATCHES:
         cls.__init__ = recorded if on else original  # type: ignore[method-assign]
 
 
 class Recording:
-    """A recording of the pools (ThreadPool, ThreadPoolExecutor, process Pool) created
-    while it is active.
+    """A recording of the pools (every kind of ``_kinds.KINDS``) created while it is
+    active.
 
     Use it as a context manager (``with poolscope.record() as trace``), or call
     :meth:`start` and :meth:`stop` (which returns the finished :class:`Trace`).
@@ -305,7 +278,8 @@ class Recording:
         if self._final is None:
             self._final = [_still(plog) for plog in self._pools]
         # May raise (or be interrupted): the state stays "stopping", ready for a retry.
-        data = build(self._final, self._start, self._end, self.clock)
+        data = build(self._final, self._start, self._end, self.clock,
+                     still=True)  # _final is this recording's own copy: read it in place
         self.trace._freeze(data)
         self.state = "stopped"
         self._final = None  # the trace has it all now
@@ -332,8 +306,8 @@ class Recording:
 
 
 def record(clock: Clock | None = None) -> Recording:
-    """Record every ThreadPool, ThreadPoolExecutor and process Pool created inside the
-    ``with`` block.
+    """Record every ThreadPool, process Pool, ThreadPoolExecutor and ProcessPoolExecutor
+    created inside the ``with`` block.
 
     ``clock`` (for tests) is a callable returning monotonic integer nanoseconds, like
     ``time.monotonic_ns``; it is called twice at once to check that (see
@@ -366,6 +340,7 @@ def recorded_pool(recording: Recording, processes: int | None = None, initialize
     recording._pools.append(plog)
     recording._watching.append(plog)
     pool = ThreadPool.__new__(ThreadPool)
-    _pool.make_recorded(pool, plog)
-    _pool.init_recorded(pool, _original_init, (processes, initializer, initargs), {})
+    _pool.HOOKS.make_recorded(pool, plog)
+    _pool.HOOKS.init_recorded(pool, _original_init, (processes, initializer, initargs), {},
+                              "_processes")
     return pool

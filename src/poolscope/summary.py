@@ -11,10 +11,11 @@
 from __future__ import annotations
 
 import heapq
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .trace import ABANDONED, FAILED, FINISHED, TraceData
+from ._model import ABANDONED, FAILED, FINISHED, TraceData
 
 # Tasks that ran to an end. Not "killed" ones (a process pool's task stopped by
 # terminate(): its finish is when terminate() returned, not when the work ended), nor
@@ -120,3 +121,26 @@ def _first_seen(codes) -> list[int]:
     present = np.flatnonzero(np.bincount(codes))
     first = [int(np.argmax(codes == c)) for c in present]
     return [int(c) for _, c in sorted(zip(first, present))]
+
+
+def most_at_once(intervals: Iterable[tuple[float, float]]) -> int:
+    """The most intervals ``(start, end)`` in progress at one moment (0 for none).
+
+    One sweep over the starts and ends in time order. An interval is half-open, from its
+    start up to its end: one that ends when another starts does not overlap it (at the
+    same instant an end counts before a start), so tasks run back to back on one worker
+    count 1, and an interval of no length counts for nothing.
+
+        >>> most_at_once([(0.0, 2.0), (1.0, 3.0), (3.0, 4.0)])  # 1-2 overlap; 3 only touches
+        2
+        >>> most_at_once([])
+        0
+    """
+    edges = []
+    for start, end in intervals:
+        edges += [(start, 1), (end, -1)]
+    running = most = 0
+    for _, step in sorted(edges):  # (t, -1) sorts before (t, 1): an end comes first
+        running += step
+        most = max(most, running)
+    return most

@@ -1,4 +1,4 @@
-"""The trace data model: what a recording found, as plain frozen records.
+"""The public trace: the data of :mod:`poolscope._model` with the methods learners call.
 
     >>> t = Trace.from_records(
     ...     tasks=[Task(pool=0, call="map", call_id=0, index=0, worker="w0", lane=0,
@@ -8,271 +8,72 @@
     >>> t.summary().makespan
     0.2
 
-Times are float seconds from the start of the recording (one monotonic clock);
-``None`` where something did not happen (yet).
-
-A frozen trace keeps its tasks and events as columns (:class:`TaskTable`,
-:class:`EventTable`): ``trace.tasks`` is a sequence that makes a ``Task`` when one is
-asked for, so a trace of millions of tasks stays small (see ``_columns.py``).
+Layering: the records, tables and constants live in ``_model`` (re-exported here, so
+``from poolscope.trace import Task`` keeps working); the summary, JSON and renderers
+take that data and never import this module. ``Trace`` sits above them all and only
+hands itself over: each method below is one call.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any
 
-from ._columns import Table
+from ._model import (
+    FINISHED,
+    FAILED,
+    RUNNING,
+    ABANDONED,
+    KILLED,
+    NEVER_STARTED,
+    OUTCOMES,
+    QUEUED,
+    TERMINATED,
+    CHUNK_FAILED,
+    CANCELLED,
+    CANCELLED_BY_SHUTDOWN,
+    CANCELLED_BY_MAP,
+    BROKEN,
+    KILLED_WITH_CHUNK,
+    NOT_SENT,
+    RESULT_NOT_SENT,
+    Task,
+    Event,
+    Worker,
+    PoolInfo,
+    TaskTable,
+    EventTable,
+    TraceData,
+    TraceBase,
+)
+from ._json import dumps, loads
+from .render.chrome import chrome_trace
+from .render.mpl import plot_timeline  # imports matplotlib only when it draws
+from .render.notebook import mimebundle
+from .render.text import text_timeline
+from .summary import Summary, summarize
 
-if TYPE_CHECKING:
-    from .recording import Recording
-    from .summary import Summary
-
-# Task outcomes (plain strings, so they print and compare simply).
-FINISHED: Final = "finished"
-FAILED: Final = "failed"  # raised; or, in a process pool, could not be pickled (see note)
-RUNNING: Final = "running"  # started, not finished when the trace was taken
-ABANDONED: Final = "abandoned"  # running when terminate() was called; result discarded
-# Process pools only: running in a worker process when terminate() killed it. Its
-# ``finished`` is when terminate() returned (the process was dead by then).
-KILLED: Final = "killed"
-NEVER_STARTED: Final = "never started"
-OUTCOMES: Final = (FINISHED, FAILED, RUNNING, ABANDONED, KILLED, NEVER_STARTED)
-
-# Why a task never started (Task.note).
-QUEUED: Final = "still queued"  # when the trace was taken
-TERMINATED: Final = "dropped by terminate()"
-CHUNK_FAILED: Final = "skipped: an earlier item of its chunk raised"
-# ThreadPoolExecutor: which call cancelled it.
-CANCELLED: Final = "cancelled by future.cancel()"
-CANCELLED_BY_SHUTDOWN: Final = "cancelled by shutdown(cancel_futures=True)"
-CANCELLED_BY_MAP: Final = "cancelled: map()'s result iterator ended early"
-BROKEN: Final = "dropped: an initializer failed (BrokenThreadPool)"
-# Process pools: the pool learns a chunk's item times only when the whole chunk ends,
-# so of a chunk killed by terminate() only its first unreported item has a start.
-KILLED_WITH_CHUNK: Final = "killed with its chunk; whether it had started is unknown"
-NOT_SENT: Final = "never sent to a worker process: pickling the task failed"
-RESULT_NOT_SENT: Final = "its result could not be pickled back to the parent"
-
-
-@dataclass(frozen=True, slots=True)
-class Task:
-    """One task item: an ``apply``, or one item of a ``map``/``imap``/``starmap``; for a
-    ThreadPoolExecutor a ``submit``, or one item of its ``map``.
-
-    ``outcome`` is one of OUTCOMES: finished, failed (``error`` says why), running,
-    abandoned (a thread running when terminate() was called: it runs on, its result is
-    discarded), killed (a process running when terminate() killed it; a task whose
-    result had not reached the parent by then counts as killed too), never started
-    (``note`` says why: still queued, dropped by terminate(), skipped after an earlier
-    item of its chunk raised, cancelled and by what, ...).
-    """
-
-    pool: int  # index into Trace.pools
-    call: str  # "apply", "map_async", "submit", ...
-    call_id: int  # which call of the trace, numbered in order of submission
-    index: int  # the item's position in the call's input
-    worker: str | None  # worker thread's (or process's) name
-    lane: int | None  # the worker's lane in its pool (0, 1, ...)
-    submitted: float
-    started: float | None
-    finished: float | None
-    outcome: str
-    error: str | None = None  # "ValueError: bad item" for failed tasks
-    note: str | None = None  # why it never started
-    chunk: int | None = None  # the chunk it ran in (map family, imap with chunksize > 1)
-    caller: str = ""  # the thread that submitted it
-    # False for an item faster than 10 us run in a group of such items between two
-    # clock reads (a clock read costs more than such an item): the group's measured
-    # span is shared evenly by its items. See _worker.FAST_NS.
-    measured: bool = True
-
-    @property
-    def duration(self) -> float | None:
-        if self.started is None or self.finished is None:
-            return None
-        return self.finished - self.started
-
-    @property
-    def wait(self) -> float | None:
-        """Time spent queued: submitted -> started."""
-        return None if self.started is None else self.started - self.submitted
+__all__ = [
+    "FINISHED", "FAILED", "RUNNING", "ABANDONED", "KILLED", "NEVER_STARTED", "OUTCOMES",
+    "QUEUED", "TERMINATED", "CHUNK_FAILED", "CANCELLED", "CANCELLED_BY_SHUTDOWN",
+    "CANCELLED_BY_MAP", "BROKEN", "KILLED_WITH_CHUNK", "NOT_SENT", "RESULT_NOT_SENT",
+    "Task", "Event", "Worker", "PoolInfo", "TaskTable", "EventTable", "TraceData", "Trace",
+]
 
 
-@dataclass(frozen=True, slots=True)
-class Event:
-    """Something a thread did: a blocking call, get/wait/next, a callback, close, ...;
-    for a ThreadPoolExecutor also submit, map, result/exception waits, cancel and
-    shutdown.
-
-    ``end`` is None while it is still going on; ``status`` is "ok", "raised",
-    "timeout", "stop" (StopIteration) or None while going on.
-    """
-
-    kind: str
-    pool: int
-    thread: str
-    start: float
-    end: float | None
-    status: str | None
-    call_id: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Worker:
-    """A worker thread (or process): a lane of the timeline. ``exited`` is None while
-    it runs, and for a process killed by terminate()."""
-
-    pool: int
-    lane: int
-    name: str
-    started: float
-    init_started: float | None = None
-    init_finished: float | None = None
-    init_error: str | None = None
-    exited: float | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class PoolInfo:
-    index: int
-    kind: str  # "ThreadPool", "ThreadPoolExecutor" or "Pool" (the process pool)
-    size: int
-    created: float
-    creator: str = ""
-
-
-class TaskTable(Table):
-    """The tasks of a trace as columns: a read-only sequence of :class:`Task`."""
-
-    record = Task
-    noun = "tasks"
-    kinds = {"pool": "int", "call": "str", "call_id": "int", "index": "int",
-             "worker": "optstr", "lane": "optint", "submitted": "float",
-             "started": "optfloat", "finished": "optfloat", "outcome": "str",
-             "error": "optstr", "note": "optstr", "chunk": "optint", "caller": "str",
-             "measured": "bool"}
-
-
-class EventTable(Table):
-    """The events of a trace as columns: a read-only sequence of :class:`Event`."""
-
-    record = Event
-    noun = "events"
-    kinds = {"kind": "str", "pool": "int", "thread": "str", "start": "float",
-             "end": "optfloat", "status": "optstr", "call_id": "optint"}
-
-
-@dataclass(frozen=True, slots=True)
-class TraceData:
-    """All records of a trace. ``tasks`` and ``events`` may be given as lists; they
-    are kept as a :class:`TaskTable` and an :class:`EventTable`."""
-
-    tasks: TaskTable = field(default_factory=list)  # type: ignore[assignment]
-    events: EventTable = field(default_factory=list)  # type: ignore[assignment]
-    workers: list[Worker] = field(default_factory=list)
-    pools: list[PoolInfo] = field(default_factory=list)
-    duration: float = 0.0  # from the recording's start to when it was taken
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "tasks", TaskTable.from_records(self.tasks))
-        object.__setattr__(self, "events", EventTable.from_records(self.events))
-
-
-class Trace:
+class Trace(TraceBase):
     """What a recording saw. Live while recording (each access takes a fresh look),
     frozen afterwards or when loaded from JSON.
 
     Attributes: ``tasks``, ``events``, ``workers``, ``pools``, ``duration``.
     """
 
-    def __init__(self, data: TraceData | None = None, *, live: Recording | None = None):
-        self._data = data
-        self._live = live
-
-    # -- data ------------------------------------------------------------------------
-    @classmethod
-    def from_records(cls, tasks: Iterable[Task] = (), events: Iterable[Event] = (),
-                     workers: Iterable[Worker] = (), pools: Iterable[PoolInfo] = (),
-                     duration: float | None = None) -> Trace:
-        """A frozen trace from records (tests, synthetic examples)."""
-        data = TraceData(TaskTable.from_records(tasks), EventTable.from_records(events),
-                         list(workers), list(pools))
-        if duration is None:
-            duration = _latest(data)
-        return cls(TraceData(data.tasks, data.events, data.workers, data.pools, duration))
-
-    def _freeze(self, data: TraceData) -> None:
-        self._data = data
-        self._live = None
-
-    @property
-    def live(self) -> bool:
-        """True while the recording is still going on."""
-        return self._live is not None and self._live.state == "recording"
-
-    def data(self) -> TraceData:
-        """All records at once (one consistent look, for renderers of a live trace)."""
-        if self._live is not None:
-            if self._live.state == "new":
-                return TraceData()
-            return self._live.snapshot()
-        assert self._data is not None
-        return self._data
-
-    @property
-    def tasks(self) -> TaskTable:
-        """The tasks, a sequence of :class:`Task` (made when accessed)."""
-        return self.data().tasks
-
-    @property
-    def events(self) -> EventTable:
-        """The events, a sequence of :class:`Event` (made when accessed)."""
-        return self.data().events
-
-    @property
-    def workers(self) -> list[Worker]:
-        return self.data().workers
-
-    @property
-    def pools(self) -> list[PoolInfo]:
-        return self.data().pools
-
-    @property
-    def duration(self) -> float:
-        return self.data().duration
-
-    def count(self, outcome: str | None = None, call: str | None = None) -> int:
-        """Number of tasks, optionally with that outcome and/or from that call."""
-        tasks = self.tasks
-        if outcome is None and call is None:
-            return len(tasks)
-        import numpy as np
-
-        hit = np.ones(len(tasks), dtype=bool)
-        if outcome is not None:
-            hit &= tasks.mask("outcome", outcome)
-        if call is not None:
-            hit &= tasks.mask("call", call)
-        return int(hit.sum())
-
     def summary(self) -> Summary:
         """Makespan, utilisation, queue waits, throughput, the ideal makespan."""
-        from .summary import summarize
-
         return summarize(self.data())
-
-    def __repr__(self) -> str:
-        d = self.data()
-        state = "live" if self.live else "frozen"
-        return (f"<poolscope.Trace {state}: {len(d.tasks)} tasks, {len(d.workers)} workers, "
-                f"{len(d.pools)} pools>")
 
     # -- export ----------------------------------------------------------------------
     def to_json(self, path: Any = None) -> str:
         """The trace as JSON text (written to ``path`` too, if given)."""
-        from ._json import dumps
-
         text = dumps(self.data())
         if path is not None:
             with open(path, "w", encoding="utf-8") as f:
@@ -282,42 +83,42 @@ class Trace:
     @classmethod
     def from_json(cls, source: Any) -> Trace:
         """Load a trace written by :meth:`to_json` (JSON text or a path)."""
-        from ._json import loads
-
         return cls(loads(source))
 
     # -- rendering (renderers take a trace, never a pool) ------------------------------
     def text(self, tick: float = 0.1, **options: Any) -> str:
         """The timeline as characters, quantised to ``tick`` seconds (see render/text.py)."""
-        from .render.text import text_timeline
-
         return text_timeline(self, tick=tick, **options)
 
     def plot(self, ax: Any = None, **options: Any) -> Any:
         """Draw the timeline with matplotlib; returns the Axes (see render/mpl.py)."""
-        from .render.mpl import plot_timeline
-
         return plot_timeline(self, ax=ax, **options)
 
     def to_chrome_trace(self, path: Any = None) -> dict:
         """Chrome/Perfetto trace-event JSON (written to ``path`` if given)."""
-        from .render.chrome import chrome_trace
-
         return chrome_trace(self, path)
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict:
         """Notebook display: the timeline as PNG plus a summary line without times."""
-        from .render.notebook import mimebundle
-
         return mimebundle(self)
 
+    def snapshot(self) -> Trace:
+        """One consistent, frozen look at this trace (remembers whether it was live),
+        to hand to several renderers.
 
-def _latest(data: TraceData) -> float:
-    """The latest time in ``data``'s tasks and events (0.0 if none)."""
-    import numpy as np
+            >>> Trace.from_records().snapshot().live
+            False
+        """
+        return _Snapshot(self.data(), self.live)
 
-    parts = [data.tasks.floats(n) for n in ("submitted", "started", "finished")]
-    parts += [data.events.floats(n) for n in ("start", "end")]
-    times = np.concatenate(parts) if parts else np.zeros(0)
-    times = times[~np.isnan(times)]
-    return float(times.max()) if len(times) else 0.0
+
+class _Snapshot(Trace):
+    """A frozen Trace that remembers whether the trace it came from was live."""
+
+    def __init__(self, data: TraceData, live: bool):
+        super().__init__(data)
+        self._was_live = live
+
+    @property
+    def live(self) -> bool:
+        return self._was_live

@@ -179,4 +179,4 @@ def test_ex6_3_right_chunks_but_wrong_workers(capsys):
 
 def test_ex6_4_cannot_run(capsys):
     ok, out = run(nb06.ex6_4, capsys, Experiment(workers=0, tasks=10))
-    assert ok is False and "cannot run: workers must be at least 1" in out
+    assert ok is False and "cannot run: workers must be a whole number from 1 to 64 (got 0)" in out

@@ -89,3 +89,12 @@ def exit_on(x, bad=1):
     if x == bad:
         raise SystemExit("bye")
     return x
+
+
+def fail_init_value(_=None):
+    raise ValueError("init failed")
+
+
+def pid_and_value(x):
+    """(the worker's pid, x): which process ran an item."""
+    return os.getpid(), x

@@ -271,5 +271,5 @@ def test_renderers_and_json_handle_an_executor_trace():
     assert names == ["ThreadPoolExecutor 0 (2 workers)"]
     loaded = Trace.from_json(trace.to_json())
     assert loaded.data() == trace.data()
-    assert json.loads(trace.to_json())["version"] == 1
+    assert json.loads(trace.to_json())["version"] == 2
     assert trace.summary().completed == 2

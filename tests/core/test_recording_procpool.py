@@ -285,7 +285,7 @@ def test_renderers_summary_and_json_of_a_process_pool_trace():
     assert names == ["Pool 0 (2 workers)"]
     loaded = Trace.from_json(trace.to_json())
     assert loaded.data() == trace.data() and loaded.count(T.KILLED) == 1
-    assert json.loads(trace.to_json())["version"] == 1
+    assert json.loads(trace.to_json())["version"] == 2
     s = trace.summary()
     assert s.tasks == 5 and s.completed == 4 and s.workers == 2
     ax = trace.plot()

@@ -127,3 +127,86 @@ def test_a_long_real_looking_stream_is_read_without_falling_back():
     assert fast is not None and fast[3] == len(r)  # cut at the end: all read at once
     assert tasks(fast[0]) == tasks(by_record(records, submitted=lambda job: 0))
     assert sorted(fast[0].i.tolist()) == list(range(17 * 1177))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_orbit_skipping_member_runs_equals_pointer_doubling(seed):
+    # _orbit leaves runs of members (successor: the next position) out of the doubling.
+    rng = np.random.default_rng(seed)
+    for _ in range(200):
+        size = int(rng.integers(1, 60))
+        member = rng.random(size) < rng.random()
+        nxt = np.minimum(np.arange(size) + rng.integers(1, 7, size), size)
+        nxt[member] = np.arange(size)[member] + 1
+        assert _streams._orbit(nxt, size, member).tolist() == \
+            _streams._double(nxt, size).tolist()
+
+
+# -- round trips: records written by the real writers, read back by the readers ---------
+# The format is written down once (the table in _log.py); these fail if a writer or a
+# reader changes alone.
+
+def test_thread_records_round_trip():
+    from poolscope import _log
+
+    times = iter(range(100, 200))
+    log = _log.ThreadLog("MainThread", clock=lambda: next(times))
+    log.end(log.begin(_log.MAP, 4), _log.OK)  # a blocking call that returned
+    log.add(_log.SUBMIT, 5, 150, 150)  # an executor's submit, logged whole
+    log.add(_log.thread_code(_log.CANCEL, _log.OK, item=70_000), 5, 160, 160)
+    log.begin(_log.NEXT, 6)  # still waiting: t1 is -1
+    rec = _log.read_thread(log.records[:])
+    assert len(rec) == 4
+    assert [_log.KINDS[c] for c in rec.code.tolist()] == ["map", "submit", "cancel", "next"]
+    assert [_log.STATUSES[s] for s in rec.status.tolist()] == ["ok", None, "ok", None]
+    assert rec.job.tolist() == [4, 5, 5, 6]
+    assert rec.t0.tolist() == [100, 150, 160, 102] and rec.t1.tolist() == [101, 150, 160, -1]
+    assert rec.item(2) == 70_000
+    # A record cut short (a reader's copy taken mid-write) is left out.
+    assert len(_log.read_thread(log.records[:-1])) == 3
+
+
+def test_worker_records_round_trip():
+    """The real worker loop (_worker.py) writes timed tasks, groups of fast tasks, chunks,
+    a failing chunk and an input error; the stream reader gets each task back."""
+    import queue
+    import time
+    from multiprocessing import pool as mp_pool
+
+    from poolscope._log import INPUT_ERROR, PoolLog
+    from poolscope._worker import make_worker
+
+    def boom(x):
+        if x == 2:
+            raise ValueError("two")
+        return x
+
+    plog = PoolLog(clock=time.monotonic_ns)
+    inq, outq = queue.SimpleQueue(), queue.SimpleQueue()
+    inq.put((1, 0, time.sleep, (0.02,), {}))  # slow: timed alone
+    for i in range(1, 40):  # fast, queued: grouped after the first one
+        inq.put((1, i, abs, (-i,), {}))
+    inq.put((2, 0, mp_pool.mapstar, ((abs, (-1, -2, -3, -4, -5)),), {}))  # a chunk of 5
+    inq.put((2, 1, mp_pool.mapstar, ((boom, (0, 1, 2, 3)),), {}))  # fails at its item 2
+    inq.put((3, 0, mp_pool._helper_reraises_exception, (KeyError("k"),), {}))
+    inq.put(None)
+    make_worker(plog)(inq, outq)
+    wlog = plog.workers[0]
+    words = wlog.records[:].tolist()
+    assert GROUP_END in words and any(w < 0 and w != GROUP_END for w in words)
+    failures = {(f[0], f[1]): f for f in wlog.failures}
+    assert failures[(2, 1)][2] == 2 and (3, 0) in failures
+    p = _streams.read(np.array(words, dtype=np.int64), failures, now=time.monotonic_ns())
+    assert _streams._vectorised(np.array(words, dtype=np.int64), failures,
+                                lambda job: None)[3] == len(words)  # read at once
+    got = {(int(p.job[r]), int(p.i[r])): (int(p.n[r]), bool(p.complete[r]),
+                                          int(p.nspans[r])) for r in range(len(p))}
+    want = {(1, i): (1, True, 1) for i in range(40)}
+    want.update({(2, 0): (5, True, 5), (2, 1): (4, True, 3), (3, 0): (INPUT_ERROR, True, 1)})
+    assert got == want
+    assert tasks(p) == tasks(by_record(words, failures, time.monotonic_ns()))
+    spans = list(zip(p.start.tolist(), p.end.tolist()))
+    assert all(wlog.started <= a <= b <= wlog.exited for a, b in spans)
+    first = int(np.flatnonzero((p.job == 1) & (p.i == 0))[0])
+    o = int(p.offset[first])
+    assert p.measured[o] and p.end[o] - p.start[o] >= 15_000_000  # the sleep was timed

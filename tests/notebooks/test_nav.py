@@ -11,7 +11,7 @@ import pytest
 
 from nbcollection import NOTEBOOKS, ROOT, fixture_notebook, real_notebooks, tags, write_collection
 from poolscope.authoring import nav
-from test_commands import read_only
+from filesystem import read_only
 
 LINK = re.compile(r"\]\(([^)]+)\)")
 NAMES = ["00-Squares-first.ipynb", "01-More-squares.ipynb", "02-Last-squares.ipynb"]

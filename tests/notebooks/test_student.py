@@ -14,7 +14,7 @@ from nbcollection import (NOTEBOOKS, ROOT, fixture_notebook, leaks, over_real_no
                           real_notebooks, secret_lines, tags, write_collection)
 from poolscope.authoring import student
 from poolscope.authoring._common import AuthoringError
-from test_commands import hashes, read_only
+from filesystem import hashes, read_only
 
 
 def test_a_solution_becomes_the_stub_alone():

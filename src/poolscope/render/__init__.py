@@ -1,19 +1,21 @@
 """Renderers: a trace in, a picture out (text, matplotlib, Chrome trace, notebook).
 
-Each renderer takes a :class:`~poolscope.trace.Trace`, never a pool, and looks at it
-once (``trace.data()``), so a live trace is drawn from one consistent snapshot.
+Each renderer takes a trace (a :class:`~poolscope._model.TraceBase`, such as the public
+:class:`~poolscope.trace.Trace`), never a pool, and looks at it once (``trace.data()``),
+so a live trace is drawn from one consistent snapshot. Renderers import the data model,
+never :mod:`poolscope.trace`, which imports them.
 
-    >>> from poolscope.trace import Trace
-    >>> snapshot(Trace.from_records()).live
+    >>> from poolscope._model import TraceBase
+    >>> snapshot(TraceBase.from_records()).live
     False
 """
 
 from __future__ import annotations
 
-from ..trace import Trace, TraceData
+from .._model import TraceBase, TraceData
 
 
-class _Snapshot(Trace):
+class _Snapshot(TraceBase):
     """A frozen look at a trace that remembers whether the trace was live."""
 
     def __init__(self, data: TraceData, live: bool):
@@ -25,6 +27,6 @@ class _Snapshot(Trace):
         return self._was_live
 
 
-def snapshot(trace: Trace) -> Trace:
+def snapshot(trace: TraceBase) -> TraceBase:
     """One consistent look at ``trace``, to hand to several renderers."""
     return _Snapshot(trace.data(), trace.live)

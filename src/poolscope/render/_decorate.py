@@ -12,8 +12,10 @@ from typing import Any
 
 import numpy as np
 
-from ..trace import NEVER_STARTED, QUEUED, TraceData
-from ._geometry import BLACK, CALL_COLOURS, GREY, OUTCOME_COLOURS, STYLE_KW, Layout
+from .._model import NEVER_STARTED, QUEUED, TraceData
+from ._geometry import Layout
+from ._palette import (BLACK, CALL_COLOURS, GREY, MARK_GREY, MAX_LABELS, OUTCOME_COLOURS,
+                       STYLE_KW, WAIT_GREY)
 from ._textparts import notes
 
 _LABEL_PX = 7  # a label character's width in pixels at fontsize 7 (a rough, safe guess)
@@ -110,15 +112,13 @@ def _marks(view: Any, geo: Layout) -> None:
         last = x
         view._static_texts.append(ax.text(x, 1.01 + 0.07 * (level % 3), name, fontsize=7,
                                           transform=ax.get_xaxis_transform(), ha="left",
-                                          va="bottom", color="#555555"))
+                                          va="bottom", color=MARK_GREY))
 
 
 def _bar_labels(view: Any, geo: Layout) -> None:
     ax = view.ax
     styles = ("task", "failed", "abandoned", "running", "killed", "blocked")
     total = sum(geo.bars[s].count for s in styles)
-    from .mpl import MAX_LABELS
-
     # "auto" leaves a live trace unlabelled: text is the slowest thing to draw (0.5 ms
     # a label), and a live view must redraw at 10 fps; the finished trace gets them.
     if view.options["labels"] == "auto" and (total > MAX_LABELS or geo.live):
@@ -181,7 +181,7 @@ def _legend(ax: Any, entries: list[tuple[str, dict]]) -> None:
         if ax.get_legend() is not None:
             ax.get_legend().remove()
         return
-    handles = [Line2D([], [], color="#BBBBBB", lw=2, label=label) if kw.get("line")
+    handles = [Line2D([], [], color=WAIT_GREY, lw=2, label=label) if kw.get("line")
                else Patch(label=label, **kw) for label, kw in entries]
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7,
               frameon=False, borderaxespad=0)

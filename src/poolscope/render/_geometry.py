@@ -1,7 +1,8 @@
 """Numbers for the matplotlib timeline: rectangles, colours and lines as numpy arrays.
 
 Kept apart from the drawing so the live view can recompute them and swap them into
-existing collections. Imported only when plotting (it imports numpy).
+existing collections. Imported only when plotting (it imports numpy). The colours and
+styles themselves are plain data in ``_palette``.
 
     >>> from poolscope.trace import Task, TraceData, FINISHED
     >>> t = Task(0, "map", 0, 0, "w", 0, 0.0, 0.1, 0.3, FINISHED, caller="MainThread")
@@ -17,23 +18,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..trace import ABANDONED, FAILED, FINISHED, KILLED, RUNNING, TraceData
+from .._model import ABANDONED, KILLED, RUNNING, TraceData
 from ._lanes import CALLBACKS, MARKS, Lane, blocking_mask, lanes
+from ._palette import (BLACK, BLUE, CALL_COLOURS, GREY, MARK_NAMES, OUTCOME_COLOURS,
+                       STYLE_OF, STYLES, VERMILLION)
 
-# Okabe-Ito, colour-blind safe. Calls cycle through six of them; vermillion is kept
-# for failures and black for callbacks, so neither is ever a call's colour.
-BLUE, ORANGE, GREEN, PURPLE, SKY, YELLOW = (
-    "#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#F0E442")
-VERMILLION, BLACK, GREY, LIGHT = "#D55E00", "#000000", "#999999", "#CCCCCC"
-CALL_COLOURS = (BLUE, ORANGE, GREEN, PURPLE, SKY, YELLOW)
-OUTCOME_COLOURS = {FINISHED: BLUE, FAILED: VERMILLION, ABANDONED: ORANGE, RUNNING: SKY,
-                   KILLED: GREY}
-STYLES = ("task", "failed", "abandoned", "running", "killed")
-_STYLE_OF = {FINISHED: "task", FAILED: "failed", ABANDONED: "abandoned", RUNNING: "running",
-             KILLED: "killed"}
 BAR = 0.8  # bar height, in lanes
-MARK_NAMES = {"close": "close()", "terminate": "terminate()", "join": "join() returned",
-              "shutdown": "shutdown()"}
 
 
 def rgba(hex_colours: list[str] | tuple[str, ...], alpha: float = 1.0) -> np.ndarray:
@@ -141,7 +131,7 @@ def _task_bars(data: TraceData, y_of: dict, color_by: str,
     pool, lane, sub, start, end, call_id, index = (
         tasks.floats(name).copy() for name in _COLUMNS)
     o_codes, o_values = tasks.codes("outcome")
-    is_outcome = {o: tasks.mask("outcome", o) for o in _STYLE_OF}
+    is_outcome = {o: tasks.mask("outcome", o) for o in STYLE_OF}
     ran = ~np.isnan(start)
     workers = {k[1:]: y for k, y in y_of.items() if k[0] == "worker"}
     width = max(n for _, n in workers) + 1
@@ -160,7 +150,7 @@ def _task_bars(data: TraceData, y_of: dict, color_by: str,
         which = o_codes.astype(np.int64)
         table_ = rgba([OUTCOME_COLOURS.get(str(o), BLUE) for o in o_values] + [BLUE])
         colours = table_[which]
-    special = {s: is_outcome[o] for o, s in _STYLE_OF.items() if s != "task"}
+    special = {s: is_outcome[o] for o, s in STYLE_OF.items() if s != "task"}
     special["task"] = ran & ~np.logical_or.reduce(list(special.values()))
     bars = {}
     for style in STYLES:
@@ -274,15 +264,3 @@ def _merged_waits(wait: np.ndarray) -> np.ndarray:
     s = np.stack([w[first, 0], reach[last] - shift[first], w[first, 2]], axis=1)
     low = s[:, 2] + BAR / 2 + 0.07  # in the gap under the lane's bars
     return np.stack([np.stack([s[:, 0], low], 1), np.stack([s[:, 1], low], 1)], axis=1)
-
-
-# Keyword arguments of the PolyCollection of each style (see mpl.TimelineView).
-STYLE_KW: dict[str, dict] = {
-    "task": dict(edgecolors="white", linewidths=0.5, zorder=2),
-    "running": dict(edgecolors=BLACK, linewidths=0.8, linestyles=":", zorder=2),
-    "abandoned": dict(edgecolors=BLACK, linewidths=1.0, linestyles="--", zorder=2),
-    "failed": dict(edgecolors=VERMILLION, linewidths=1.5, hatch="xx", zorder=2.5),
-    "blocked": dict(edgecolors="none", zorder=2),
-    "callback": dict(edgecolors="none", zorder=2),
-    "killed": dict(edgecolors=BLACK, linewidths=1.0, hatch="//", zorder=2),
-}

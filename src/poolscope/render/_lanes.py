@@ -13,12 +13,9 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from ..trace import ABANDONED, KILLED, RUNNING, Event, Task, TraceData
+from .. import _kinds
+from .._model import ABANDONED, KILLED, RUNNING, Event, Task, TraceData
 
-# Events during which a caller thread is blocked waiting for the pool (but see
-# blocks(): a ThreadPoolExecutor's "map" only submits).
-BLOCKING = frozenset({"apply", "map", "starmap", "get", "wait", "next", "join",
-                      "result", "exception", "shutdown"})
 CALLBACKS = frozenset({"callback", "error_callback"})
 # Pool events marked on the timeline, and which end of the event is the moment.
 MARKS = {"close": "start", "terminate": "start", "join": "end", "shutdown": "start"}
@@ -54,26 +51,23 @@ def event_end(event: Event, now: float) -> float:
 
 
 def executors(data: TraceData) -> frozenset[int]:
-    """The pools of ``data`` that are ThreadPoolExecutors."""
-    return frozenset(p.index for p in data.pools if p.kind == "ThreadPoolExecutor")
+    """The pools of ``data`` whose callbacks have no thread of their own: an executor
+    runs a done-callback in whichever thread completes the future (the table's
+    ``result_handler``)."""
+    return frozenset(p.index for p in data.pools if not _kinds.get(p.kind).result_handler)
 
 
-def blocks(event: Event, executor_pools: frozenset[int]) -> bool:
-    """Was the thread blocked waiting for a pool during ``event``? An executor's
-    ``map`` submits its items and returns: the caller is not waiting then."""
-    return event.kind in BLOCKING and not (event.kind == "map" and event.pool in executor_pools)
+def blocks(event: Event) -> bool:
+    """Was the thread blocked waiting for a pool during ``event``? The event says
+    (``Event.blocking``: an executor's ``map`` only submits)."""
+    return event.blocking
 
 
 def blocking_mask(data: TraceData) -> Any:
     """:func:`blocks` of every event at once, as a bool array."""
     import numpy as np
 
-    events = data.events
-    mask = events.mask("kind", *BLOCKING)
-    execs = executors(data)
-    if execs:
-        mask &= ~(events.mask("kind", "map") & np.isin(events.ints("pool"), list(execs)))
-    return mask
+    return np.asarray(data.events.column("blocking").data, dtype=bool)
 
 
 def lanes(data: TraceData) -> list[Lane]:

@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from ..trace import (
+from .._model import (
     ABANDONED,
     CANCELLED,
     CANCELLED_BY_MAP,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from ..trace import ABANDONED, FAILED, KILLED, NEVER_STARTED, RUNNING, TraceData
+from .._model import ABANDONED, FAILED, KILLED, NEVER_STARTED, RUNNING, TraceData
 
 _DISCARDED = "running at terminate(); results discarded"
 _KILLED = "its worker process was killed by terminate()"

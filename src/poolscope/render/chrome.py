@@ -14,6 +14,10 @@ Tasks, blocking calls and callbacks are complete (``X``) events; pool events are
 instant (``i``) events; each queue wait (submitted -> started) is an async
 ``b``/``e`` pair on the pool's "queue" track, since waits overlap without nesting.
 Format reference: the "Trace Event Format" document (Google, 2016).
+
+The export reads the trace's columns (``data.tasks.values(...)``), never builds a
+``Task`` or ``Event`` per row; whether a thread was blocked is the event's fact
+(``Event.blocking``, the ``blocking`` column), not derived from its kind.
 """
 
 from __future__ import annotations
@@ -22,8 +26,8 @@ import json
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 
-from ..trace import NEVER_STARTED
-from ._lanes import CALLBACKS, blocks, executors, lanes, task_end
+from .._model import ABANDONED, KILLED, NEVER_STARTED, RUNNING
+from ._lanes import CALLBACKS, blocking_mask, lanes
 
 if TYPE_CHECKING:
     from ..trace import Trace
@@ -57,10 +61,12 @@ _FIELDS = tuple(f.name for f in fields(TraceEvent))
 
 def chrome_trace(trace: Trace, path: Any = None) -> dict:
     """The trace as a Chrome trace-event document (also written to ``path``)."""
-    from .. import __version__
+    from .._version import __version__
 
     data = trace.data()
     events = _events(data)
+    tasks = data.tasks
+    never = tasks.take(tasks.mask("outcome", NEVER_STARTED))
     doc = {
         "traceEvents": [e.to_dict() for e in events],
         "displayTimeUnit": "ms",
@@ -68,8 +74,8 @@ def chrome_trace(trace: Trace, path: Any = None) -> dict:
             "generator": f"poolscope {__version__}",
             "poolscope_format": FORMAT_VERSION,
             "duration_s": data.duration,
-            "never_started": [f"{t.call}[{t.index}] ({t.note})" for t in data.tasks
-                              if t.outcome == NEVER_STARTED],
+            "never_started": [f"{call}[{index}] ({note})" for call, index, note in zip(
+                never.values("call"), never.values("index"), never.values("note"))],
         },
     }
     if path is not None:
@@ -78,9 +84,27 @@ def chrome_trace(trace: Trace, path: Any = None) -> dict:
     return doc
 
 
+def _pairs(table: Any, first: str, second: str) -> set:
+    """The distinct (``first``, ``second``) value pairs of a table's rows."""
+    import numpy as np
+
+    if not len(table):
+        return set()
+    a, a_values = table.codes(first) if _is_str(table, first) else (table.ints(first), None)
+    b, b_values = table.codes(second)
+    key = np.unique(np.stack([a, b], axis=1), axis=0).tolist()
+    b_lookup = list(b_values) + [None]  # code -1: None
+    return {(x if a_values is None else a_values[x], b_lookup[y]) for x, y in key}
+
+
+def _is_str(table: Any, name: str) -> bool:
+    return table.column(name).kind in ("str", "optstr")
+
+
 def _events(data) -> list[TraceEvent]:
     now = data.duration
-    pools = sorted({p.index for p in data.pools} | {t.pool for t in data.tasks})
+    tasks, events = data.tasks, data.events
+    pools = sorted({p.index for p in data.pools} | tasks.distinct("pool"))
     pid = {p: n + 1 for n, p in enumerate(pools)}
     tids: dict[tuple[int, str], int] = {}  # (pid, thread name) -> small tid
     out: list[TraceEvent] = []
@@ -101,8 +125,7 @@ def _events(data) -> list[TraceEvent]:
             f" ({sizes[p]} workers)" if p in sizes else "")
         out.append(TraceEvent("process_name", "M", pid[p], 0, args={"name": name}))
         out.append(TraceEvent("process_sort_index", "M", pid[p], 0, args={"sort_index": p}))
-    touched = ({(t.pool, t.caller) for t in data.tasks}
-               | {(e.pool, e.thread) for e in data.events})
+    touched = _pairs(tasks, "pool", "caller") | _pairs(events, "pool", "thread")
     for lane in lanes(data):  # tids in lane order: workers, result handler, then callers
         if lane.kind == "callbacks" and lane.thread is None:
             continue  # an executor's: its callbacks go on the threads that ran them
@@ -118,49 +141,63 @@ def _events(data) -> list[TraceEvent]:
     return out
 
 
+_TASK_COLUMNS = ("pool", "call", "call_id", "index", "worker", "lane", "submitted", "started",
+                 "finished", "outcome", "error", "chunk")
+_OPEN = (RUNNING, ABANDONED, KILLED)  # a bar without a finish runs to the trace's end
+
+
 def _task_events(data, pid, tid, now) -> list[TraceEvent]:
+    import numpy as np
+
     out = []
-    for n, t in enumerate(data.tasks):
-        if t.started is None:
-            continue
-        p = pid[t.pool]
-        end = task_end(t, now)
-        args = {"call": t.call, "call_id": t.call_id, "index": t.index,
-                "outcome": t.outcome, "error": t.error, "chunk": t.chunk}
-        out.append(TraceEvent(f"{t.call}[{t.index}]", "X", p,
-                              tid(p, t.worker or f"worker {t.lane}"), t.started * _US,
-                              ((end or t.started) - t.started) * _US, t.call,
+    tasks = data.tasks
+    rows = np.flatnonzero(~np.isnan(tasks.floats("started")))  # the tasks that started
+    ran = tasks.take(rows)
+    cols = [ran.values(name) for name in _TASK_COLUMNS]
+    for n, pool, call, call_id, index, worker, lane, submitted, started, finished, outcome, \
+            error, chunk in zip(rows.tolist(), *cols):
+        p = pid[pool]
+        # Where the bar ends (as _lanes.task_end): its finish, else now if still open.
+        end = finished if finished is not None else now if outcome in _OPEN else started
+        args = {"call": call, "call_id": call_id, "index": index,
+                "outcome": outcome, "error": error, "chunk": chunk}
+        out.append(TraceEvent(f"{call}[{index}]", "X", p,
+                              tid(p, worker or f"worker {lane}"), started * _US,
+                              ((end or started) - started) * _US, call,
                               args={k: v for k, v in args.items() if v is not None}))
-        if t.started > t.submitted:  # the queue wait, on the pool's async "queue" track
-            name = f"queued {t.call}[{t.index}]"
+        if started > submitted:  # the queue wait, on the pool's async "queue" track
+            name = f"queued {call}[{index}]"
             q = tid(p, "queue", sort=10_000)
-            out.append(TraceEvent(name, "b", p, q, t.submitted * _US, cat="queue", id=n + 1))
-            out.append(TraceEvent(name, "e", p, q, t.started * _US, cat="queue", id=n + 1))
+            out.append(TraceEvent(name, "b", p, q, submitted * _US, cat="queue", id=n + 1))
+            out.append(TraceEvent(name, "e", p, q, started * _US, cat="queue", id=n + 1))
     return out
+
+
+_EVENT_COLUMNS = ("kind", "pool", "thread", "start", "end", "status", "call_id")
 
 
 def _thread_events(data, pid, tid, now) -> list[TraceEvent]:
     """Blocking calls, submissions, callbacks, initializers and pool events."""
     out = []
-    execs = executors(data)
-    for e in data.events:
-        p = pid.get(e.pool)
+    events = data.events
+    cols = [events.values(name) for name in _EVENT_COLUMNS]
+    blocking = blocking_mask(data).tolist() if len(events) else []
+    for kind, pool, thread, start, end_, status, call_id, blocks in zip(*cols, blocking):
+        p = pid.get(pool)
         if p is None:
             continue
-        end = now if e.end is None else e.end
-        args = {"call_id": e.call_id, "status": e.status}
+        end = now if end_ is None else end_
+        args = {"call_id": call_id, "status": status}
         args = {k: v for k, v in args.items() if v is not None}
-        blocking = blocks(e, execs)
-        if blocking or e.kind in CALLBACKS or e.kind in ("initializer", "created"):
-            cat = ("callback" if e.kind in CALLBACKS else "caller" if blocking
-                   else e.kind)
-            out.append(TraceEvent(e.kind, "X", p, tid(p, e.thread), e.start * _US,
-                                  (end - e.start) * _US, cat, args=args))
+        if blocks or kind in CALLBACKS or kind in ("initializer", "created"):
+            cat = "callback" if kind in CALLBACKS else "caller" if blocks else kind
+            out.append(TraceEvent(kind, "X", p, tid(p, thread), start * _US,
+                                  (end - start) * _US, cat, args=args))
         else:  # submissions of async calls, close, terminate, exit, input errors
-            scope = "p" if e.kind in ("close", "terminate", "shutdown") else "t"
-            out.append(TraceEvent(e.kind, "i", p, tid(p, e.thread), e.start * _US,
+            scope = "p" if kind in ("close", "terminate", "shutdown") else "t"
+            out.append(TraceEvent(kind, "i", p, tid(p, thread), start * _US,
                                   cat="pool", s=scope, args=args))
-        if e.kind == "join" and e.end is not None:
-            out.append(TraceEvent("join returned", "i", p, tid(p, e.thread), e.end * _US,
+        if kind == "join" and end_ is not None:
+            out.append(TraceEvent("join returned", "i", p, tid(p, thread), end_ * _US,
                                   cat="pool", s="p"))
     return out

@@ -20,17 +20,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal
 
+from .._options import choice
 from ._lanes import Lane
+from ._palette import MARK_GREY, MAX_LABELS, STYLE_KW, WAIT_GREY
 
 if TYPE_CHECKING:
     from ..trace import Trace
 
-MAX_LABELS = 300  # above this many bars, labels="auto" draws none (they cannot be read)
-
-
-def _check(name: str, value: object, allowed: tuple) -> None:
-    if value not in allowed:
-        raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}; got {value!r}")
+__all__ = ["MAX_LABELS", "TimelineView", "close", "plot_timeline"]
 
 
 def plot_timeline(trace: Trace, ax: Any = None, color_by: Literal["call", "outcome"] = "call",
@@ -73,14 +70,12 @@ class TimelineView:
     def __init__(self, ax: Any = None, *, color_by: str = "call", show_wait: bool = True,
                  labels: str = "auto", lane_names: str = "thread", legend: bool = True,
                  xlim: str = "grow", figsize: tuple[float, float] | None = None):
-        _check("color_by", color_by, ("call", "outcome"))
-        _check("show_wait", show_wait, (True, False))
-        _check("labels", labels, ("auto", "always", "never"))
-        _check("lane_names", lane_names, ("thread", "stable"))
-        _check("xlim", xlim, ("grow", "fit"))
+        choice("color_by", color_by, ("call", "outcome"))
+        choice("show_wait", show_wait, (True, False))
+        choice("labels", labels, ("auto", "always", "never"))
+        choice("lane_names", lane_names, ("thread", "stable"))
+        choice("xlim", xlim, ("grow", "fit"))
         from matplotlib.collections import LineCollection, PolyCollection
-
-        from ._geometry import STYLE_KW
 
         self._own = ax is None
         if ax is None:
@@ -93,11 +88,11 @@ class TimelineView:
         self.collections = {name: PolyCollection([], **kw) for name, kw in STYLE_KW.items()}
         for c in self.collections.values():
             ax.add_collection(c)
-        self.waits = LineCollection([], colors="#BBBBBB", linewidths=2, zorder=1)
+        self.waits = LineCollection([], colors=WAIT_GREY, linewidths=2, zorder=1)
         ax.add_collection(self.waits)
-        self._marks = ax.vlines([], 0, 1, transform=ax.get_xaxis_transform(), colors="#555555",
+        self._marks = ax.vlines([], 0, 1, transform=ax.get_xaxis_transform(), colors=MARK_GREY,
                                 linestyles=":", linewidths=1, zorder=3)
-        self._now = ax.axvline(0, color="#555555", lw=1, ls="--", visible=False, zorder=3)
+        self._now = ax.axvline(0, color=MARK_GREY, lw=1, ls="--", visible=False, zorder=3)
         self._static_texts: list[Any] = []  # pool-event labels: redone with the background
         self._dynamic_texts: list[Any] = []  # bar labels, notes, "now": redone each update
         self._lanes: list[Lane] | None = None

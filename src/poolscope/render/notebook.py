@@ -17,7 +17,7 @@ import base64
 import io
 from typing import TYPE_CHECKING
 
-from ..trace import OUTCOMES, TraceData
+from .._model import OUTCOMES, TraceData
 from . import snapshot
 
 if TYPE_CHECKING:

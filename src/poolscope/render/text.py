@@ -36,7 +36,8 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Literal
 
-from ..trace import TraceData
+from .._model import TraceData
+from .._options import choice, number
 from ._lanes import blocked_rows
 from ._lanes import lanes as all_lanes
 from ._textgrid import Grid
@@ -48,22 +49,13 @@ if TYPE_CHECKING:
 MAX_COLUMNS = 20_000  # without ``width``: a guard against tick=1e-6 on a long trace
 
 
-def _choice(name: str, value: object, allowed: tuple) -> None:
-    if value not in allowed:
-        raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}; got {value!r}")
-
-
 def _check_options(tick, width, lanes, cells, show_wait, order) -> None:
-    if tick is not None and (isinstance(tick, bool) or not isinstance(tick, (int, float))
-                             or not tick > 0 or not math.isfinite(tick)):
-        raise ValueError(f"tick must be a positive number of seconds or None; got {tick!r}")
-    if width is not None and (isinstance(width, bool) or not isinstance(width, int)
-                              or width < 10):
-        raise ValueError(f"width must be an integer >= 10 or None; got {width!r}")
-    _choice("lanes", lanes, ("all", "workers"))
-    _choice("cells", cells, ("auto", "index", "call"))
-    _choice("show_wait", show_wait, (True, False))
-    _choice("order", order, ("stable", "actual"))
+    number("tick", tick, 0, above=True, seconds=True, none=True)
+    number("width", width, 10, whole=True, none=True)
+    choice("lanes", lanes, ("all", "workers"))
+    choice("cells", cells, ("auto", "index", "call"))
+    choice("show_wait", show_wait, (True, False))
+    choice("order", order, ("stable", "actual"))
 
 
 def text_timeline(trace: Trace, tick: float | None = 0.1, width: int | None = None,

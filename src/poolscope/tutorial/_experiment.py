@@ -13,7 +13,6 @@ blocks and the playground never see each other's pools.
 
 from __future__ import annotations
 
-import functools
 import math
 import random
 import threading
@@ -23,9 +22,10 @@ from dataclasses import dataclass
 from multiprocessing.pool import RUN, AsyncResult, ThreadPool
 from typing import Literal
 
+from .._options import choice_problem, instance, number, number_problem, shown
 from ..recording import Recording, recorded_pool
 from ..trace import Trace
-from .workloads import METHODS, Method, _spin
+from .workloads import METHODS, Method, _loops_per_second, _spin
 
 Work = Literal["io", "cpu"]
 Shutdown = Literal["close-join", "terminate", "with"]
@@ -40,40 +40,23 @@ MAX_SECONDS = 60.0  # a playground run should not take longer than a minute
 # Seconds between live frames: faster than 100 a second is a busy loop that starves the
 # run it shows; slower than a minute is no live view (and no run is longer).
 MIN_INTERVAL, MAX_INTERVAL = 0.01, 60.0
-# Seconds per character of a text timeline (the command line's and %%timeline's
-# --tick): finer than a millisecond is below what a loaded machine can show.
-MIN_TICK, MAX_TICK = 0.001, 60.0
-
-
-def seconds_problem(name: str, value: object, low: float, high: float) -> str | None:
-    """What is wrong with ``value`` as ``name``, seconds from ``low`` to ``high``; None
-    if nothing. Shared by the playground, the command line and the ``%%timeline`` magic.
-
-        >>> seconds_problem("interval", 0, 0.01, 60)
-        'interval must be between 0.01 and 60 seconds (got 0)'
-        >>> seconds_problem("tick", "x", 0.001, 60)
-        "tick must be a number of seconds (got 'x')"
-    """
-    if isinstance(value, bool) or not isinstance(value, (int, float)) \
-            or not math.isfinite(value):
-        return f"{name} must be a number of seconds (got {value!r})"
-    if not low <= value <= high:
-        return f"{name} must be between {low:g} and {high:g} seconds (got {value:g})"
-    return None
 
 
 def check_interval(interval: object) -> None:
-    """Raise ``ValueError`` unless ``interval`` is a sane number of seconds between frames."""
-    problem = seconds_problem("interval", interval, MIN_INTERVAL, MAX_INTERVAL)
-    if problem:
-        raise ValueError(problem)
+    """Raise ``ValueError`` unless ``interval`` is a sane number of seconds between frames.
+
+        >>> check_interval(0)
+        Traceback (most recent call last):
+        ValueError: interval must be a number of seconds from 0.01 to 60 (got 0)
+    """
+    number("interval", interval, MIN_INTERVAL, MAX_INTERVAL, seconds=True)
 
 
 def check_experiment(experiment: object, caller: str) -> None:
     """Raise ``TypeError`` unless ``experiment`` is an :class:`Experiment`."""
     if not isinstance(experiment, Experiment):
         raise TypeError(f"{caller} needs an Experiment, e.g. {caller[:-1]}"
-                        f"Experiment(workers=4)); got {experiment!r}")
+                        f"Experiment(workers=4)) (got {shown(experiment)})")
 
 
 @dataclass(frozen=True)
@@ -86,7 +69,7 @@ class Experiment:
 
         >>> for problem in Experiment(workers=0, method="apply", chunksize=2).validate():
         ...     print(problem)
-        workers must be at least 1 (got 0)
+        workers must be a whole number from 1 to 64 (got 0)
         chunksize cannot be used with apply: it submits one task per call
     """
 
@@ -103,50 +86,29 @@ class Experiment:
 
     def validate(self) -> list[str]:
         """What is wrong with this configuration, one message each (empty: runnable)."""
-        problems = []
-        for name in ("workers", "tasks", "seed"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int):
-                problems.append(f"{name} must be a whole number (got {value!r})")
-        for name in ("duration", "jitter"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) \
-                    or not math.isfinite(value):
-                problems.append(f"{name} must be a number (got {value!r})")
-        if problems:  # the checks below compare numbers
-            return problems
-        if self.workers < 1:
-            problems.append(f"workers must be at least 1 (got {self.workers})")
-        elif self.workers > MAX_WORKERS:
-            problems.append(f"at most {MAX_WORKERS} workers here (got {self.workers})")
-        if self.tasks < 1:
-            problems.append(f"tasks must be at least 1 (got {self.tasks})")
-        elif self.tasks > MAX_TASKS:
-            problems.append(f"at most {MAX_TASKS:,} tasks here (got {self.tasks:,})")
-        if self.duration < 0:
-            problems.append(f"duration cannot be negative (got {self.duration})")
-        if not 0 <= self.jitter <= 1:
-            problems.append(f"jitter must be between 0 and 1 (got {self.jitter})")
-        if self.work not in WORKS:
-            problems.append(f"work must be 'io' or 'cpu' (got {self.work!r})")
-        if self.method not in METHODS:
-            problems.append(f"method must be one of {', '.join(METHODS)} (got {self.method!r})")
-        if self.shutdown not in SHUTDOWNS:
-            problems.append(f"shutdown must be one of {', '.join(SHUTDOWNS)} "
-                            f"(got {self.shutdown!r})")
-        if self.chunksize is not None:
-            if self.method in APPLY:
-                problems.append(f"chunksize cannot be used with {self.method}: "
-                                "it submits one task per call")
-            elif isinstance(self.chunksize, bool) or not isinstance(self.chunksize, int) \
-                    or self.chunksize < 1:
-                problems.append(f"chunksize must be a whole number >= 1 or None "
-                                f"(got {self.chunksize!r})")
-        if self.callbacks not in (True, False):
-            problems.append(f"callbacks must be True or False (got {self.callbacks!r})")
-        elif self.callbacks and self.method in METHODS and self.method not in ASYNC:
+        problems = [
+            number_problem("workers", self.workers, 1, MAX_WORKERS, whole=True),
+            number_problem("tasks", self.tasks, 1, MAX_TASKS, whole=True),
+            number_problem("seed", self.seed, whole=True),
+            number_problem("duration", self.duration, 0, seconds=True),
+            number_problem("jitter", self.jitter, 0, 1),
+            choice_problem("work", self.work, WORKS),
+            choice_problem("method", self.method, METHODS),
+            choice_problem("shutdown", self.shutdown, SHUTDOWNS),
+        ]
+        callbacks = choice_problem("callbacks", self.callbacks, (True, False))
+        problems.append(callbacks)
+        if self.chunksize is not None and self.method in APPLY:
+            problems.append(f"chunksize cannot be used with {self.method}: "
+                            "it submits one task per call")
+        else:
+            problems.append(number_problem("chunksize", self.chunksize, 1, whole=True,
+                                           none=True))
+        if not callbacks and self.callbacks and self.method in METHODS \
+                and self.method not in ASYNC:
             problems.append(f"{self.method} takes no callback: callbacks need "
                             "apply_async, map_async or starmap_async")
+        problems = [p for p in problems if p]
         if not problems and self.estimate() > MAX_SECONDS:
             problems.append(f"this would take about {self.estimate():.0f} s; keep it under "
                             f"{MAX_SECONDS:.0f} s (fewer or shorter tasks, or more workers)")
@@ -207,21 +169,6 @@ class Experiment:
         return self.waves * longest
 
 
-@functools.lru_cache(maxsize=1)
-def _loops_per_second() -> float:
-    """How fast this interpreter runs ``_spin``: the best of five short runs.
-
-    On a busy machine one run can be interrupted, which would make every CPU task too
-    short; the fastest of five is the closest to the real speed.
-    """
-    best = 0.0
-    for _ in range(5):
-        t0 = time.perf_counter()
-        _spin(100_000)
-        best = max(best, 100_000 / max(time.perf_counter() - t0, 1e-9))
-    return best
-
-
 class _Work:
     """The task function: IO (a wait) or CPU (arithmetic) that ends early on ``stop``.
 
@@ -269,15 +216,16 @@ def run(experiment: Experiment, on_update: Callable[[Trace], object] | None = No
 
         >>> run(Experiment(workers=0))
         Traceback (most recent call last):
-        ValueError: workers must be at least 1 (got 0)
+        ValueError: workers must be a whole number from 1 to 64 (got 0)
     """
     # Every argument is checked here, before a thread starts: a bad one must never
     # surface as a traceback printed by the refresh thread.
     check_experiment(experiment, "run()")
     if on_update is not None and not callable(on_update):
-        raise TypeError(f"on_update must be a function of the trace or None; got {on_update!r}")
-    if stop_event is not None and not isinstance(stop_event, threading.Event):
-        raise TypeError(f"stop_event must be a threading.Event or None; got {stop_event!r}")
+        raise TypeError(f"on_update must be a function of the trace or None "
+                        f"(got {shown(on_update)})")
+    instance("stop_event", stop_event, (threading.Event, type(None)),
+             "a threading.Event or None")
     check_interval(interval)
     problems = experiment.validate()
     if problems:

@@ -21,7 +21,7 @@ import ipywidgets as w
 
 from ._experiment import (APPLY, ASYNC, MAX_TASKS, MAX_WORKERS, Experiment, check_experiment,
                           check_interval, run)
-from .playground import code, explain
+from ._explain import code, explain
 from ..render import snapshot
 from ..trace import ABANDONED, NEVER_STARTED
 from .workloads import METHODS

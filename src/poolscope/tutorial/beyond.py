@@ -33,6 +33,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..summary import most_at_once
+
 __all__ = ["Call", "Calls", "Outcome", "fetch", "fetch_async", "lookup", "run_in_new_loop",
            "wait", "wait_async", "watch"]
 
@@ -67,13 +69,7 @@ class Calls(list):
         ...        Call("w", 2, 1, "t", 3.0, 4.0, True)]).most_at_once()
         2
         """
-        edges = sorted([(c.start, 1) for c in self.named(name)]
-                       + [(c.end, -1) for c in self.named(name)])
-        running = most = 0
-        for _, step in edges:  # at the same instant an end (-1) sorts first
-            running += step
-            most = max(most, running)
-        return most
+        return most_at_once((c.start, c.end) for c in self.named(name))
 
     def overlapped(self, name: str | None = None) -> bool:
         """Whether every call started before the first one ended: all of them waited at

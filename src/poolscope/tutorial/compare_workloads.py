@@ -30,6 +30,9 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from ..summary import most_at_once
+from ._calibrate import steps_per_second
+
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
@@ -91,7 +94,7 @@ def computing_at_once(results: Iterable[list[float]]) -> int:
     >>> computing_at_once([[0.0, 1.0, 9.0, 10.0], [1.0, 2.0, 3.0]])  # 1.0 - 9.0 is a pause
     1
     """
-    edges: list[tuple[float, int]] = []
+    computing: list[tuple[float, float]] = []
     for k, marks in enumerate(results):
         if not isinstance(marks, (list, tuple)) or not all(
                 isinstance(m, (int, float)) and not isinstance(m, bool) for m in marks):
@@ -104,26 +107,15 @@ def computing_at_once(results: Iterable[list[float]]) -> int:
         limit = _PAUSE_FACTOR * lengths[len(lengths) // 2]
         for a, b in stretches:
             if b - a <= limit:
-                edges += [(a, 1), (b, -1)]
-    running = most = 0
-    for _, step in sorted(edges):  # at the same instant an end (-1) comes first
-        running += step
-        most = max(most, running)
-    return most
+                computing.append((a, b))
+    return most_at_once(computing)
 
 
 @lru_cache(maxsize=1)
 def _steps_per_cpu_second() -> float:
     # CPU time, not wall time: a busy machine does not make the calibration smaller.
     # At least 50 ms of it, as thread_time() ticks coarsely on some systems (Windows).
-    n = 100_000
-    while True:
-        start = time.thread_time()
-        crunch(n)
-        used = time.thread_time() - start
-        if used >= 0.05:
-            return n / used
-        n *= 2
+    return steps_per_second(crunch, least=0.05, clock=time.thread_time)
 
 
 def loops_for(seconds: float) -> int:

@@ -38,9 +38,11 @@ from dataclasses import dataclass
 from multiprocessing.pool import ThreadPool
 from typing import Any
 
+from .._options import number
 from ..recording import record
-from ..summary import Summary
+from ..summary import Summary, most_at_once
 from ..trace import Trace
+from ._calibrate import steps_per_second
 
 MIB = 1 << 20
 SORT_SIZE = 200_000  # floats per sort_work repeat: about 10 ms, in cache on most machines
@@ -140,27 +142,14 @@ def sort_work(repeats: int) -> float:
 
 
 def calibrate(task: Callable[[int], Any], seconds: float) -> int:
-    """The ``n`` for which ``task(n)`` takes about ``seconds`` on one thread, here and now.
+    """The ``n`` for which ``task(n)`` takes about ``seconds`` on one thread, here and now
+    (the fastest of three timed runs: see :func:`._calibrate.steps_per_second`).
 
         >>> calibrate(python_work, 0.05) > 1000
         True
     """
-    if not (isinstance(seconds, (int, float)) and 0 < seconds <= 60):
-        raise ValueError(f"seconds must be a number above 0 and at most 60; got {seconds!r}")
-    task(1)  # a first call may import or build what the task needs: not timed
-    n, took = 1, 0.0
-    while n < 1 << 40:  # double until a run is long enough to time well
-        start = time.perf_counter()
-        task(n)
-        took = time.perf_counter() - start
-        if took >= 0.02:
-            break
-        n *= 2
-    for _ in range(2):  # the fastest of three: the one least slowed by other programs
-        start = time.perf_counter()
-        task(n)
-        took = min(took, time.perf_counter() - start)
-    return max(1, round(n * seconds / max(took, 1e-9)))
+    number("seconds", seconds, 0, 60, seconds=True, above=True)
+    return max(1, round(steps_per_second(task) * seconds))
 
 
 # -- running tasks on pools of several sizes ----------------------------------------------
@@ -301,14 +290,8 @@ def python_verdict(comparison: Comparison, gil: bool | None = None) -> str:
 
 
 def _most_at_once(tasks: Sequence[Any]) -> int:
-    """The largest number of tasks in progress at the same moment."""
-    edges = sorted((t, step) for task in tasks if task.finished is not None
-                   for t, step in ((task.started, 1), (task.finished, -1)))
-    running = most = 0
-    for _, step in edges:  # at the same instant a finish (-1) sorts first
-        running += step
-        most = max(most, running)
-    return most
+    """The largest number of tasks in progress at the same moment (finished ones)."""
+    return most_at_once((t.started, t.finished) for t in tasks if t.finished is not None)
 
 
 @dataclass(frozen=True)

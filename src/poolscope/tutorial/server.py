@@ -39,6 +39,8 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from .._options import number, shown
+
 __all__ = ["PageServer", "Request", "serve"]
 
 _NUMBER = re.compile(r"0|[1-9][0-9]*", re.ASCII)  # a page number, as /page/N writes it
@@ -81,33 +83,12 @@ class Request:
 
 # -- checking the settings (up front, so that nothing fails inside a request) ------------
 
-def _shown(value: Any) -> str:
-    """``repr(value)``, cut short: an int of over 4,300 digits has no repr (3.11+)."""
-    try:
-        text = repr(value)
-    except ValueError:
-        return f"a number of {value.bit_length():,} bits"
-    return text if len(text) <= 60 else text[:57] + "..."
+def _seconds(value: Any, name: str, high: float, above_zero: bool = False) -> float:
+    return float(number(name, value, 0, high, seconds=True, above=above_zero))
 
 
-def _seconds(value: Any, name: str, high: float, low: float = 0.0,
-             above_low: bool = False) -> float:
-    ok = not isinstance(value, bool) and isinstance(value, (int, float)) \
-        and math.isfinite(value) and (value > low if above_low else value >= low) \
-        and value <= high
-    if not ok:
-        sign = ">" if above_low else ">="
-        raise ValueError(f"{name} must be a number of seconds {sign} {low:g} and <= {high:g}; "
-                         f"got {_shown(value)}")
-    return float(value)
-
-
-def _count(value: Any, name: str, high: int) -> int | None:
-    if value is not None and (isinstance(value, bool) or not isinstance(value, int)
-                              or not 1 <= value <= high):
-        raise ValueError(f"{name} must be a whole number from 1 to {high:,} or None; "
-                         f"got {_shown(value)}")
-    return value
+def _count(value: Any, name: str, high: int, none: bool = True) -> int | None:
+    return number(name, value, 1, high, whole=True, none=none)
 
 
 def _paths(mapping: Any, name: str) -> dict[str, Any]:
@@ -115,10 +96,10 @@ def _paths(mapping: Any, name: str) -> dict[str, Any]:
         return {}
     if not isinstance(mapping, Mapping):
         raise TypeError(f"{name} must be a dict of paths, like {{'/page/7': ...}}; "
-                        f"got {_shown(mapping)}")
+                        f"got {shown(mapping)}")
     for path in mapping:
         if not isinstance(path, str) or not path.startswith("/"):
-            raise ValueError(f"{name}: paths start with '/', like '/page/7'; got {_shown(path)}")
+            raise ValueError(f"{name}: paths start with '/', like '/page/7'; got {shown(path)}")
     return dict(mapping)
 
 
@@ -138,17 +119,14 @@ class PageServer:
         self.latency = _seconds(latency, "latency", MAX_SECONDS)
         self.slow = {p: _seconds(s, f"slow[{p!r}]", MAX_SECONDS)
                      for p, s in _paths(slow, "slow").items()}
-        self.trickle = {p: _seconds(s, f"trickle[{p!r}]", MAX_TRICKLE, above_low=True)
+        self.trickle = {p: _seconds(s, f"trickle[{p!r}]", MAX_TRICKLE, above_zero=True)
                         for p, s in _paths(trickle, "trickle").items()}
         self.errors = _paths(errors, "errors")
         for path, code in self.errors.items():
             if isinstance(code, bool) or not isinstance(code, int) or not 400 <= code <= 599:
                 raise ValueError(f"errors[{path!r}] must be an HTTP error status "
-                                 f"(400-599); got {_shown(code)}")
-        if connections is None:
-            raise ValueError("connections must be a whole number from 1 to "
-                             f"{MAX_CONNECTIONS:,}; got None")
-        self.connections = _count(connections, "connections", MAX_CONNECTIONS)
+                                 f"(400-599); got {shown(code)}")
+        self.connections = _count(connections, "connections", MAX_CONNECTIONS, none=False)
         self.limit = _count(limit, "limit", MAX_CONNECTIONS)
         self.pages = _count(pages, "pages", MAX_PAGES)
         if self.limit is not None and self.limit > self.connections:

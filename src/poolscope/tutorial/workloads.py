@@ -14,6 +14,9 @@ from functools import lru_cache
 from multiprocessing.pool import ThreadPool
 from typing import TYPE_CHECKING, Literal
 
+from .._options import choice
+from ._calibrate import steps_per_second
+
 if TYPE_CHECKING:
     from ..trace import Trace
 
@@ -32,11 +35,12 @@ def sleep_task(duration: float) -> float:
 
 @lru_cache(maxsize=1)
 def _loops_per_second() -> float:
-    # Calibrated once per process, on one thread (before any pool competes for the GIL).
-    n = 200_000
-    t0 = time.perf_counter()
-    _spin(n)
-    return n / max(time.perf_counter() - t0, 1e-9)
+    """How fast this interpreter runs ``_spin`` (see :func:`._calibrate.steps_per_second`).
+
+    Calibrated once per process, on one thread (before any pool competes for the GIL);
+    the playground's CPU tasks use the same figure.
+    """
+    return steps_per_second(_spin)
 
 
 def _spin(n: int) -> int:
@@ -75,8 +79,8 @@ def run_demo(workers: int = 4, tasks: int = 12, duration: float = 0.2,
     ``ThreadPool(workers)``; the pool is closed and joined, so every task runs."""
     from ..recording import record
 
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {', '.join(METHODS)}; got {method!r}")
+    choice("method", method, METHODS)
+    choice("work", work, ("sleep", "cpu"))
     if chunksize is not None and method in ("apply", "apply_async"):
         raise ValueError(f"chunksize cannot be used with {method} (one task per call)")
     fn = sleep_task if work == "sleep" else cpu_task

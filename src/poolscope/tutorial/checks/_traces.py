@@ -25,6 +25,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..._log import CALLS
+from ...summary import most_at_once as sweep
 from ...trace import Event, Trace, TraceData
 from ._feedback import NotYet, shown
 
@@ -92,16 +93,11 @@ def recorded_tasks(trace: Any, name: str) -> list:
 
 
 def most_at_once(tasks: list) -> int:
-    """The largest number of tasks that were running at the same moment."""
-    edges = []
-    for t in tasks:
-        if getattr(t, "started", None) is not None and getattr(t, "finished", None) is not None:
-            edges += [(t.started, 1), (t.finished, -1)]
-    running = most = 0
-    for _, step in sorted(edges):  # at the same instant a finish (-1) comes first
-        running += step
-        most = max(most, running)
-    return most
+    """The largest number of tasks that were running at the same moment (the library's
+    one sweep: a task that finishes as another starts does not overlap it)."""
+    return sweep((t.started, t.finished) for t in tasks
+                 if getattr(t, "started", None) is not None
+                 and getattr(t, "finished", None) is not None)
 
 
 def pool_size(trace: Any, tasks: Any) -> int | None:
@@ -142,7 +138,8 @@ def waited_before_submitting(trace: Any) -> Event | None:
     """
     events = list(getattr(trace, "events", None) or [])
     sent = [e for e in events if e.kind in CALLS]
-    done = [e for e in events if e.kind in _WAITS and e.end is not None
+    # e.blocking: an executor's "map" only submits, it waits for nothing.
+    done = [e for e in events if e.blocking and e.kind in _WAITS and e.end is not None
             and e.status in ("ok", "raised", "stop")]
     for wait in sorted(done, key=lambda e: e.end):
         if any(s.thread == wait.thread and s.call_id != wait.call_id and s.start >= wait.end

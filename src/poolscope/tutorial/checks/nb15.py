@@ -26,9 +26,9 @@ from ._traces import as_list, trace_data, whole
 
 def _process_pools(data: TraceData, keep: str) -> set[int]:
     """The process pools the cell ran, or NotYet saying what it ran instead."""
-    pools = {p.index for p in data.pools if p.kind == "Pool"}
+    pools = {p.index for p in data.pools if p.process}
     if not pools:
-        if any(p.kind in ("ThreadPool", "ThreadPoolExecutor") for p in data.pools):
+        if data.pools:  # only thread pools
             raise NotYet("your cell ran a thread pool", show=False,
                          hint=f"the task is to keep the process pool: {keep}")
         raise NotYet("your cell ran no process pool", show=False,
@@ -50,7 +50,9 @@ def ex15_1(states: Any, trace: Any) -> str:
     tasks = [t for t in data.tasks if t.pool in pools]
     expect_true(tasks, "the process pool ran no tasks",
                 hint="states = pool.map(state, range(4)), inside the with block")
-    forked = sorted({t.worker for t in tasks if (t.worker or "").startswith("ForkPool")})
+    # ForkPoolWorker-N (a Pool), ForkProcess-N (a ProcessPoolExecutor); not ForkServer...
+    forked = sorted({t.worker for t in tasks
+                     if (t.worker or "").startswith(("ForkPool", "ForkProcess"))})
     expect_true(not forked, "your pool forked this kernel: a fork worker is a copy of it, "
                 "change included, but forking a process that runs threads (a kernel does) "
                 "can deadlock, and fork is the default only up to 3.13 on Linux",

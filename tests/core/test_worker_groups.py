@@ -3,10 +3,8 @@ hand-written logs, and produced by real workers without losing or overlapping a 
 
 from __future__ import annotations
 
-import sys
 import time
 from multiprocessing.pool import ThreadPool
-from pathlib import Path
 
 import poolscope
 import poolscope._worker
@@ -14,8 +12,7 @@ from poolscope import _log, trace as T
 from poolscope._build import build
 from poolscope._log import GROUP_END, PoolLog, ThreadLog, WorkerLog
 
-sys.path.insert(0, str(Path(__file__).parent / "core"))
-from invariants import check_invariants  # noqa: E402
+from invariants import check_invariants
 
 MS = 1_000_000  # nanoseconds
 

@@ -1,7 +1,7 @@
 """Building blocks for the synthetic traces the render tests draw (text, matplotlib, Chrome).
 
 A plain module next to the tests, like ``core/invariants.py``: pytest's prepend import
-mode puts ``tests/`` on ``sys.path``, so a test says ``from render_samples import task``.
+mode puts ``tests/render/`` on ``sys.path``, so a test says ``from render_samples import task``.
 
     >>> task(0, 1, 0.0, 0.2).worker, workers(2)[1].name
     ('Thread-2 (worker)', 'Thread-2 (worker)')

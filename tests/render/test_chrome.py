@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from multiprocessing.pool import ThreadPool
+from pathlib import Path
 
 import pytest
 
@@ -135,3 +136,22 @@ def test_validator_can_fail():
                                "dur": 1})
     with pytest.raises(AssertionError):
         validate(doc)
+
+
+# Chrome documents written by the export before it read columns (it built a Task and an
+# Event per row), for recorded traces: a ThreadPool (map, apply_async with a callback,
+# imap, imap_unordered, a failing map_async, starmap, terminate() with a task running),
+# a ThreadPoolExecutor (submit, a cancel, a done-callback, map) and a process Pool
+# (a version-1 file). The generator (poolscope's version) is left out.
+DATA = Path(__file__).parent / "data"
+GOLDEN = {"threadpool": DATA / "threadpool.trace.json",
+          "executor": DATA / "executor.trace.json",
+          "process-pool-v1": DATA.parent.parent / "core" / "data" / "trace-v1-process-pool.json"}
+
+
+@pytest.mark.parametrize("name", sorted(GOLDEN))
+def test_output_unchanged_for_recorded_traces(name):
+    doc = chrome_trace(Trace.from_json(GOLDEN[name]))
+    assert doc["otherData"].pop("generator").startswith("poolscope ")
+    want = json.loads((DATA / f"{name}.chrome.json").read_text())
+    assert validate(doc) and json.loads(json.dumps(doc)) == want
