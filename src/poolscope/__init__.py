@@ -19,7 +19,7 @@ from ._version import __version__
 from .recording import Recording, record
 from .trace import Trace
 
-__all__ = ["record", "Recording", "Trace", "explore"]
+__all__ = ["record", "Recording", "Trace", "explore", "__version__"]
 
 
 def explore(*args: Any, **settings: Any) -> Any:

@@ -319,9 +319,17 @@ def _chain(results):
 
 
 class ExecutorLifecycle:
-    """``shutdown`` and ``with`` of a recorded executor (thread or process), logged."""
+    """``submit``, ``shutdown`` and ``with`` of a recorded executor (thread or process),
+    logged; each kind's mixin supplies ``_submit_item``."""
 
     _poolscope: PoolLog
+
+    def submit(self, fn, /, *args, **kwargs):
+        plog = self._poolscope
+        if not plog.on:
+            return super().submit(fn, *args, **kwargs)  # type: ignore[misc]
+        return self._submit_item(plog, None, 0, fn, args, kwargs,  # type: ignore[attr-defined]
+                                 plog.clock())
 
     def _event(self, code: int, method, *args, **kwargs):
         plog = self._poolscope
@@ -346,20 +354,13 @@ class ExecutorLifecycle:
         return self._event(_log.EXIT, super().__exit__, exc_type, exc_val, exc_tb)  # type: ignore[misc]
 
 
-
 class RecordedExecutor(ExecutorLifecycle):
     """Mixin placed before ``ThreadPoolExecutor`` (or a user's subclass) in the MRO."""
 
     _poolscope: PoolLog
     _poolscope_base: type
 
-    # -- submitting ---------------------------------------------------------------
-    def submit(self, fn, /, *args, **kwargs):
-        plog = self._poolscope
-        if not plog.on:
-            return super().submit(fn, *args, **kwargs)  # type: ignore[misc]
-        return self._submit_item(plog, None, 0, fn, args, kwargs, plog.clock())
-
+    # -- submitting (submit() is ExecutorLifecycle's) -----------------------------
     def _submit_item(self, plog: PoolLog, job: int | None, item: int, fn, args, kwargs,
                      t0: int):
         """CPython's submit with a recorded future and work item. A submit() (job

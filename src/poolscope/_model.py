@@ -219,6 +219,7 @@ class TraceBase:
     def __init__(self, data: TraceData | None = None, *, live: Recording | None = None):
         self._data = data
         self._live = live
+        self._was_live = False  # a snapshot's: whether the trace it was taken of was live
 
     # -- data ------------------------------------------------------------------------
     @classmethod
@@ -238,8 +239,23 @@ class TraceBase:
 
     @property
     def live(self) -> bool:
-        """True while the recording is still going on."""
-        return self._live is not None and self._live.state == "recording"
+        """True while the recording is still going on (for a snapshot: when it was
+        taken)."""
+        if self._live is None:
+            return self._was_live
+        return self._live.state == "recording"
+
+    def snapshot(self) -> Any:
+        """One consistent, frozen look at this trace, of the same class, that remembers
+        whether the trace was live: to hand to several renderers.
+
+            >>> TraceBase.from_records().snapshot().live
+            False
+        """
+        live = self.live
+        snap = type(self)(self.data())
+        snap._was_live = live
+        return snap
 
     def data(self) -> TraceData:
         """All records at once (one consistent look, for renderers of a live trace)."""

@@ -42,7 +42,6 @@ recording must use the default clock.
 
 from __future__ import annotations
 
-import multiprocessing
 import threading
 import time
 from concurrent.futures import process as _cfp
@@ -60,7 +59,7 @@ from ._executor import (
     recorded_map,
 )
 from ._log import PoolLog, describe
-from ._procpool import DONE, EXITED, READY, START, _receive, _send, _timed_initializer
+from ._procpool import DONE, EXITED, START, _receive, _send, announce
 from ._subclass import Hooks, Subclasses
 from ._worker import _run_chunk
 
@@ -77,12 +76,7 @@ def _recorded_worker(lane, call_queue, result_queue, initializer, initargs, max_
     global _child
     put = result_queue.put
     _child = (lane, put)
-    ready = time.monotonic_ns()
-    name = multiprocessing.current_process().name
-    if initializer is not None:
-        initializer = _timed_initializer(lane, name, put, ready, initializer)
-    else:
-        _send(put, (None, READY, (lane, name, ready, None, None, None)))
+    initializer = announce(lane, put, initializer)
     try:
         _cfp._process_worker(call_queue, result_queue, initializer, initargs, max_tasks)
     finally:
@@ -198,13 +192,7 @@ class RecordedProcessExecutor(ExecutorLifecycle):
     _poolscope: PoolLog
     _poolscope_base: type
 
-    # -- submitting ---------------------------------------------------------------
-    def submit(self, fn, /, *args, **kwargs):
-        plog = self._poolscope
-        if not plog.on:
-            return super().submit(fn, *args, **kwargs)  # type: ignore[misc]
-        return self._submit_item(plog, None, 0, fn, args, kwargs, plog.clock())
-
+    # -- submitting (submit() is ExecutorLifecycle's) -----------------------------
     def _submit_item(self, plog: PoolLog, job: int | None, item: int, fn, args, kwargs,
                      t0: int):
         """The stdlib's submit of ``_timed``; a submit() (job None) is logged before it,
@@ -215,7 +203,9 @@ class RecordedProcessExecutor(ExecutorLifecycle):
             log = plog.thread_log()
             pos = log.add(_log.SUBMIT, job, t0, t0)
         try:
-            f = super().submit(_partial(_timed, job, item, fn), *args, **kwargs)  # type: ignore[misc]
+            # The stdlib's submit, past ExecutorLifecycle's (which would log it again).
+            stdlib_submit = super(ExecutorLifecycle, self).submit  # type: ignore[misc]
+            f = stdlib_submit(_partial(_timed, job, item, fn), *args, **kwargs)
         except BaseException:
             if log is not None and len(log.records) == pos + 4:  # only this thread writes
                 del log.records[pos:]

@@ -76,6 +76,18 @@ def _send(put, message) -> None:
         pass
 
 
+def announce(lane: int, put, initializer):
+    """In a new worker process: tell the parent which lane this process is (a READY
+    message, or the timed initializer's, which says it), and return the initializer to
+    run (timed), or None. Shared by the process Pool and the ProcessPoolExecutor."""
+    ready = time.monotonic_ns()
+    name = multiprocessing.current_process().name
+    if initializer is not None:
+        return _timed_initializer(lane, name, put, ready, initializer)
+    _send(put, (None, READY, (lane, name, ready, None, None, None)))
+    return None
+
+
 def _recorded_worker(lane, inqueue, outqueue, initializer=None, initargs=(), maxtasks=None,
                      wrap_exception=False):
     """The target of a recorded pool's worker process: CPython's ``worker`` loop,
@@ -83,12 +95,7 @@ def _recorded_worker(lane, inqueue, outqueue, initializer=None, initargs=(), max
     global _child
     put = outqueue.put
     _child = (lane, put)
-    ready = time.monotonic_ns()
-    name = multiprocessing.current_process().name
-    if initializer is not None:
-        initializer = _timed_initializer(lane, name, put, ready, initializer)
-    else:
-        _send(put, (None, READY, (lane, name, ready, None, None, None)))
+    initializer = announce(lane, put, initializer)
     mp_pool.worker(inqueue, outqueue, initializer, initargs, maxtasks, wrap_exception)
     _send(put, (None, EXITED, (lane, time.monotonic_ns())))
 

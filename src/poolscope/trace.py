@@ -101,24 +101,3 @@ class Trace(TraceBase):
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict:
         """Notebook display: the timeline as PNG plus a summary line without times."""
         return mimebundle(self)
-
-    def snapshot(self) -> Trace:
-        """One consistent, frozen look at this trace (remembers whether it was live),
-        to hand to several renderers.
-
-            >>> Trace.from_records().snapshot().live
-            False
-        """
-        return _Snapshot(self.data(), self.live)
-
-
-class _Snapshot(Trace):
-    """A frozen Trace that remembers whether the trace it came from was live."""
-
-    def __init__(self, data: TraceData, live: bool):
-        super().__init__(data)
-        self._was_live = live
-
-    @property
-    def live(self) -> bool:
-        return self._was_live

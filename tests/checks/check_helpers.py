@@ -7,7 +7,9 @@ asserts, so a failing one says what it compared.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
+import threading
 
 import pytest
 
@@ -207,3 +209,16 @@ def recorded(cell):
     with poolscope.record() as trace:
         answer = cell()
     return answer, trace
+
+
+@contextlib.contextmanager
+def noted_thread_deaths():
+    """Note the exceptions that kill threads in a list, instead of printing them (as the
+    notebook's thread_deaths())."""
+    died: list[str] = []
+    usual = threading.excepthook
+    threading.excepthook = lambda args: died.append(args.exc_type.__name__)
+    try:
+        yield died
+    finally:
+        threading.excepthook = usual

@@ -10,8 +10,6 @@ from __future__ import annotations
 import time
 from multiprocessing.pool import ThreadPool
 
-import pytest
-
 import poolscope
 from poolscope.tutorial.checks import nb05
 

@@ -10,7 +10,6 @@ the exercise shows, with the notebook's own ``task`` and ``stop``.
 from __future__ import annotations
 
 import ast
-import contextlib
 import multiprocessing
 import re
 import sys
@@ -26,25 +25,13 @@ import pytest
 import poolscope
 from poolscope.tutorial.checks import nb07
 
-from check_helpers import empty_trace, every_check_tests, not_yet, run, says_replace_the_dots
+from check_helpers import (empty_trace, every_check_tests, not_yet, noted_thread_deaths, run,
+                           says_replace_the_dots)
 from corpus import corpus_test, right, wrong
 
 NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "07-Errors-in-Tasks.ipynb"
 GARBAGE = [None, "ready", 4 + 2j, ValueError("boom"), [1, 2], float("nan"), True, object()]
 CHECKS = [(nb07.ex7_1, 1), (nb07.ex7_2, 1), (nb07.ex7_3, 2)]
-
-
-@contextlib.contextmanager
-def noted_thread_deaths():
-    """Note the exceptions that kill threads in a list, instead of printing them (as the
-    notebook's thread_deaths())."""
-    died: list[str] = []
-    usual = threading.excepthook
-    threading.excepthook = lambda args: died.append(args.exc_type.__name__)
-    try:
-        yield died
-    finally:
-        threading.excepthook = usual
 
 
 # --- the notebook's own code -------------------------------------------------------------

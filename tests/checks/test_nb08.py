@@ -8,10 +8,8 @@ source text, with the notebook's own ``lookup`` and ``size_of``, recorded as
 
 from __future__ import annotations
 
-import contextlib
 import multiprocessing
 import textwrap
-import threading
 import time
 from multiprocessing.pool import ThreadPool
 from pathlib import Path
@@ -23,25 +21,13 @@ import poolscope
 from poolscope.tutorial.checks import nb08
 from poolscope.trace import Event, PoolInfo, Task, Trace, Worker
 
-from check_helpers import empty_trace, every_check_tests, not_yet, run, says_replace_the_dots
+from check_helpers import (empty_trace, every_check_tests, not_yet, noted_thread_deaths, run,
+                           says_replace_the_dots)
 from corpus import corpus_test, right, wrong
 
 NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "08-Callbacks-and-Deadlocks.ipynb"
 GARBAGE = [None, "ready", 4 + 2j, ValueError("boom"), [1, 2], float("nan"), True, object()]
 CHECKS = [(nb08.ex8_1, 1), (nb08.ex8_2, 3), (nb08.ex8_3, 2)]
-
-
-@contextlib.contextmanager
-def noted_thread_deaths():
-    """Note the exceptions that kill threads in a list, instead of printing them (as the
-    notebook's thread_deaths())."""
-    died: list[str] = []
-    usual = threading.excepthook
-    threading.excepthook = lambda args: died.append(args.exc_type.__name__)
-    try:
-        yield died
-    finally:
-        threading.excepthook = usual
 
 
 @pytest.fixture

@@ -12,21 +12,10 @@ never :mod:`poolscope.trace`, which imports them.
 
 from __future__ import annotations
 
-from .._model import TraceBase, TraceData
-
-
-class _Snapshot(TraceBase):
-    """A frozen look at a trace that remembers whether the trace was live."""
-
-    def __init__(self, data: TraceData, live: bool):
-        super().__init__(data)
-        self._was_live = live
-
-    @property
-    def live(self) -> bool:
-        return self._was_live
+from .._model import TraceBase
 
 
 def snapshot(trace: TraceBase) -> TraceBase:
-    """One consistent look at ``trace``, to hand to several renderers."""
-    return _Snapshot(trace.data(), trace.live)
+    """One consistent look at ``trace``, to hand to several renderers
+    (:meth:`TraceBase.snapshot`)."""
+    return trace.snapshot()

@@ -21,6 +21,7 @@ from typing import Any
 
 from ...trace import TraceData
 from . import NotYet, exercise, expect, expect_true
+from ._feedback import shown
 from ._traces import as_list, trace_data, whole
 
 
@@ -168,7 +169,7 @@ def ex15_4(choice: Any) -> str:
     for job, right in EXPECTED_15_4.items():
         name = _pool_name(choice[job])
         if name is None:
-            raise NotYet(f"job {job}: {choice[job]!r} is not one of the three pools",
+            raise NotYet(f"job {job}: {shown(choice[job])} is not one of the three pools",
                          show=False, hint='"ThreadPool", "ThreadPoolExecutor" or "Pool", '
                                           "as a string")
         if name != right:  # the feedback names the job, not the answer
