@@ -222,3 +222,13 @@ def noted_thread_deaths():
         yield died
     finally:
         threading.excepthook = usual
+
+
+def uncommented_stub(source: str, grade_id: str) -> str:
+    """The commented-out code of an exercise cell's stub (``source``, before its
+    solution), uncommented as a learner would."""
+    stub = source.split("### BEGIN SOLUTION")[0]
+    lines = [line[2:] if line.startswith("# ") else "" for line in stub.splitlines()
+             if line.startswith("#") and not line.startswith("# Exercise")]
+    assert lines, f"{grade_id}: no commented-out code in the stub"
+    return "\n".join(lines)

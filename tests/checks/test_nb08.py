@@ -22,7 +22,7 @@ from poolscope.tutorial.checks import nb08
 from poolscope.trace import Event, PoolInfo, Task, Trace, Worker
 
 from check_helpers import (empty_trace, every_check_tests, not_yet, noted_thread_deaths, run,
-                           says_replace_the_dots)
+                           says_replace_the_dots, uncommented_stub)
 from corpus import corpus_test, right, wrong
 
 NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "08-Callbacks-and-Deadlocks.ipynb"
@@ -62,11 +62,7 @@ def buggy_code(grade_id: str) -> str:
     """The commented-out code of an exercise's stub, uncommented (as a learner would)."""
     cell = next(c for c in nbformat.read(NOTEBOOK, as_version=4).cells
                 if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
-    stub = cell.source.split("### BEGIN SOLUTION")[0]
-    lines = [line[2:] if line.startswith("# ") else "" for line in stub.splitlines()
-             if line.startswith("#") and not line.startswith("# Exercise")]
-    assert lines, f"{grade_id}: no commented-out code in the stub"
-    return "\n".join(lines)
+    return uncommented_stub(cell.source, grade_id)
 
 
 def run_cell(code: str, uses: str, answers: tuple[str, ...]) -> tuple:

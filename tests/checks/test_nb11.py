@@ -22,7 +22,8 @@ from poolscope.tutorial.checks import nb11
 from poolscope.tutorial.per_thread import Database
 
 from check_helpers import (NASTY, NASTY_IDS, empty_trace, every_check_tests,
-                           nasty_answers_never_raise, not_yet, run, says_replace_the_dots)
+                           nasty_answers_never_raise, not_yet, run, says_replace_the_dots,
+                           uncommented_stub)
 from corpus import corpus_test, right, wrong
 
 NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "11-Per-Thread-Resources.ipynb"
@@ -80,11 +81,7 @@ def solution(grade_id: str) -> str:
 
 def buggy_code(grade_id: str) -> str:
     """The commented-out code of an exercise's stub, uncommented (as a learner would)."""
-    stub = _answer_cell(grade_id).split("### BEGIN SOLUTION")[0]
-    lines = [line[2:] if line.startswith("# ") else "" for line in stub.splitlines()
-             if line.startswith("#") and not line.startswith("# Exercise")]
-    assert lines, f"{grade_id}: no commented-out code in the stub"
-    return "\n".join(lines)
+    return uncommented_stub(_answer_cell(grade_id), grade_id)
 
 
 # --- 11.2 an initializer with threading.local: learners' cells ----------------------------
